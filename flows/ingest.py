@@ -1,0 +1,277 @@
+"""Ingest flow: Kafka micro-batches -> clean -> extract -> enrich -> GX -> Parquet -> commit.
+
+One Prefect task per stage per micro-batch (never per article). Offsets are committed only after
+every file of the batch has been renamed into place, so a crash anywhere before the commit makes
+the batch run again and land under the same file names.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import signal
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import pyarrow as pa
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+
+from newsflow.config import BatchLimits, Settings, settings_from_env
+from newsflow.deadletter import DeadLetterPublisher, dead_letter_rows
+from newsflow.events import ArticleEvent, Unparseable
+from newsflow.pipeline import (
+    Analysis,
+    build_tables,
+    clean_stage,
+    decode_stage,
+    dedup_index_from,
+    enrich_stage,
+    extract_stage,
+    validate_and_route,
+)
+from newsflow.sink import LandedFile, land_batch
+from newsflow.source import Batch, KafkaSource, Source
+from tasks.clean import CleanArticle
+from tasks.dedup import DedupIndex
+from tasks.validate import TableResult, default_validator
+
+# Prefect must not hash or persist batches, consumers or models: every task opts out of caching.
+stage = task(cache_policy=NO_CACHE, persist_result=False)
+
+
+@stage(name="poll-batch")
+def poll_batch(source: Source, limits: BatchLimits) -> Batch:
+    """Read one micro-batch, bounded by record count, bytes and time."""
+    return source.poll_batch(limits)
+
+
+@stage(name="decode")
+def decode(batch: Batch) -> tuple[list[ArticleEvent], list[Unparseable]]:
+    """Split records into article events and unparseable ones."""
+    return decode_stage(batch)
+
+
+@stage(name="clean")
+def clean(events: list[ArticleEvent], index: DedupIndex, max_body_chars: int) -> list[CleanArticle]:
+    """Main text, boilerplate, normalisation, language, duplicates."""
+    return clean_stage(events, index, max_body_chars)
+
+
+@stage(name="extract")
+def extract(articles: list[CleanArticle], n_process: int) -> Analysis:
+    """Entities, quotes, amounts and dates of the analysable articles."""
+    return extract_stage(articles, n_process)
+
+
+@stage(name="enrich")
+def enrich(analysis: Analysis) -> Analysis:
+    """Geocoding, tone, themes and keywords."""
+    return enrich_stage(analysis)
+
+
+@stage(name="validate")
+def validate(
+    articles: list[CleanArticle], analysis: Analysis
+) -> tuple[dict[str, pa.Table], dict[str, TableResult]]:
+    """Build the tables and run each GX suite; failing rows move to quarantine."""
+    tables = build_tables(articles, analysis, dt.datetime.now(dt.UTC))
+    return validate_and_route(tables, default_validator())
+
+
+@stage(name="land", retries=3, retry_delay_seconds=[1, 5, 15])
+def land(
+    output_dir: Path,
+    tables: dict[str, pa.Table],
+    unparseable: list[Unparseable],
+    batch: Batch,
+    publisher: DeadLetterPublisher | None,
+) -> list[LandedFile]:
+    """Send unparseable records to the dead-letter topic, then write every table atomically."""
+    if unparseable and publisher is not None:
+        publisher.publish(unparseable)
+    tables = {**tables, "dead_letters": dead_letter_rows(unparseable)}
+    return land_batch(output_dir, tables, batch)
+
+
+@stage(name="commit-offsets", retries=2, retry_delay_seconds=[2, 10])
+def commit(source: Source, batch: Batch) -> dict[str, int]:
+    """Commit the batch's offsets: only reached once its files are durable."""
+    source.commit(batch)
+    return {f"{t}/{p}": o for (t, p), o in batch.next_offsets().items()}
+
+
+@dataclass
+class RunTotals:
+    """What a flow run did, for the log, the return value and the UI artifacts."""
+
+    batches: int = 0
+    records: int = 0
+    rows: Counter[str] = field(default_factory=Counter)
+    quarantine_reasons: Counter[str] = field(default_factory=Counter)
+    dead_letter_errors: Counter[str] = field(default_factory=Counter)
+    expectations_evaluated: int = 0
+    table_failures: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def add(self, batch: Batch, tables: dict[str, pa.Table], results: dict[str, TableResult],
+            unparseable: list[Unparseable]) -> None:
+        self.batches += 1
+        self.records += len(batch)
+        for name, table in tables.items():
+            self.rows[name] += table.num_rows
+        self.rows["dead_letters"] += len(unparseable)
+        for row in tables["quarantine"].select(["table_name", "reason"]).to_pylist():
+            self.quarantine_reasons[f"{row['table_name']}: {row['reason']}"] += 1
+        for item in unparseable:
+            self.dead_letter_errors[item.kind] += 1
+        for result in results.values():
+            self.expectations_evaluated += result.evaluated
+            self.table_failures += [f"{result.table}: {f}" for f in result.table_failures]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "batches": self.batches,
+            "records": self.records,
+            "rows": dict(self.rows),
+            "quarantine_reasons": dict(self.quarantine_reasons),
+            "dead_letter_errors": dict(self.dead_letter_errors),
+            "seconds": round(self.seconds, 2),
+            "records_per_second": round(self.records / self.seconds, 2) if self.seconds else None,
+        }
+
+
+def publish_artifacts(totals: RunTotals, settings: Settings) -> None:
+    """Leave the run's counts and reasons on the Prefect Artifacts page."""
+    create_table_artifact(
+        key="newsflow-ingest-counts",
+        table=[{"table": name, "rows": count} for name, count in sorted(totals.rows.items())],
+        description=f"Rows landed under {settings.output_dir} by this run "
+        f"({totals.records} records in {totals.batches} batches, {totals.seconds:.1f} s).",
+    )
+    reasons = "\n".join(f"| {reason} | {n} |" for reason, n in totals.quarantine_reasons.most_common())
+    dead = "\n".join(f"| {kind} | {n} |" for kind, n in totals.dead_letter_errors.most_common())
+    failures = "\n".join(f"- {f}" for f in totals.table_failures) or "- none"
+    rate = f"{totals.records / totals.seconds:.2f}" if totals.seconds else "n/a"
+    create_markdown_artifact(
+        key="newsflow-ingest-report",
+        markdown=(
+            f"# newsflow ingest\n\n"
+            f"**{totals.records}** records, **{totals.batches}** batches, {totals.seconds:.1f} s "
+            f"({rate} records/s); {totals.expectations_evaluated} expectations evaluated.\n\n"
+            f"## Quarantine reasons\n\n| table: failed expectations | rows |\n|---|---|\n"
+            f"{reasons or '| none | 0 |'}\n\n"
+            f"## Dead letters (topic `{settings.kafka.dlq_topic}`)\n\n| error | records |\n|---|---|\n"
+            f"{dead or '| none | 0 |'}\n\n"
+            f"## Table-level expectation failures\n\n{failures}\n"
+        ),
+        description="Validation summary of the run",
+    )
+
+
+class _StopRequested:
+    """SIGINT/SIGTERM end a streaming run after the batch in hand has been committed."""
+
+    def __init__(self) -> None:
+        self.stop = False
+
+    def install(self) -> None:
+        try:
+            signal.signal(signal.SIGTERM, self._handle)
+            signal.signal(signal.SIGINT, self._handle)
+        except ValueError:  # not the main thread (e.g. some workers): rely on max_batches
+            pass
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self.stop = True
+
+
+def run_ingest(
+    settings: Settings,
+    source: Source,
+    *,
+    mode: Literal["drain", "stream"] = "drain",
+    max_batches: int | None = None,
+    publisher: DeadLetterPublisher | None = None,
+) -> RunTotals:
+    """The batch loop, shared by the flow and by tests that bring their own source."""
+    logger = get_run_logger()
+    index = dedup_index_from(settings.output_dir)
+    default_validator()  # import GX and load suites before the first batch, not inside it
+    stopper = _StopRequested()
+    if mode == "stream":
+        stopper.install()
+    totals = RunTotals()
+    started = time.monotonic()
+    idle_since = time.monotonic()
+    while not stopper.stop and (max_batches is None or totals.batches < max_batches):
+        batch = poll_batch(source, settings.limits)
+        if not batch.records:
+            if mode == "drain" and source.caught_up():
+                break
+            if mode == "drain" and time.monotonic() - idle_since > max(settings.idle_timeout_s, 30):
+                logger.warning("no records and no partition assignment after %.0f s; stopping",
+                               time.monotonic() - idle_since)
+                break
+            continue
+        events, unparseable = decode(batch)
+        articles = clean(events, index, settings.max_body_chars)
+        analysis = enrich(extract(articles, settings.nlp_processes))
+        tables, results = validate(articles, analysis)
+        files = land(settings.output_dir, tables, unparseable, batch, publisher)
+        commit(source, batch)
+        totals.add(batch, tables, results, unparseable)
+        idle_since = time.monotonic()
+        first, last = batch.records[0], batch.records[-1]
+        logger.info(
+            "batch %d: %d records (%s/%d@%d..%s/%d@%d) -> %d articles, %d quarantined, "
+            "%d dead letters; %d files",
+            totals.batches, len(batch), first.topic, first.partition, first.offset,
+            last.topic, last.partition, last.offset, tables["articles"].num_rows,
+            tables["quarantine"].num_rows, len(unparseable), len(files),
+        )
+    totals.seconds = time.monotonic() - started
+    return totals
+
+
+@flow(name="newsflow-ingest", log_prints=True)
+def ingest(
+    mode: Literal["drain", "stream"] = "drain",
+    max_batches: int | None = None,
+    bootstrap_servers: str | None = None,
+    topic: str | None = None,
+    group_id: str | None = None,
+    output_dir: str | None = None,
+    batch_records: int | None = None,
+) -> dict[str, Any]:
+    """Consume article events in micro-batches and land validated Parquet; drain or stream."""
+    settings = settings_from_env()
+    kafka_changes = {k: v for k, v in {"bootstrap_servers": bootstrap_servers, "topic": topic,
+                                        "group_id": group_id}.items() if v}
+    if kafka_changes:
+        from dataclasses import replace
+
+        settings = settings.with_overrides(kafka=replace(settings.kafka, **kafka_changes))
+    if output_dir:
+        settings = settings.with_overrides(output_dir=Path(output_dir))
+    if batch_records:
+        settings = settings.with_overrides(limits=BatchLimits(
+            batch_records, settings.limits.max_bytes, settings.limits.max_wait_s))
+    source = KafkaSource(settings.kafka)
+    publisher = DeadLetterPublisher(settings.kafka)
+    try:
+        totals = run_ingest(settings, source, mode=mode, max_batches=max_batches, publisher=publisher)
+    finally:
+        source.close()
+        publisher.close()
+    publish_artifacts(totals, settings)
+    summary = totals.as_dict()
+    print(f"ingest finished: {summary}")
+    return summary
+
+
+if __name__ == "__main__":
+    ingest()

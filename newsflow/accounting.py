@@ -1,0 +1,60 @@
+"""The invariant: every consumed offset is in exactly one of articles / quarantine / dead letters."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow.compute as pc
+
+from newsflow.sink import read_table
+
+Offset = tuple[str, int, int]
+
+
+@dataclass
+class Accounting:
+    articles: Counter[Offset] = field(default_factory=Counter)
+    quarantined: Counter[Offset] = field(default_factory=Counter)
+    dead_letters: Counter[Offset] = field(default_factory=Counter)
+
+    @property
+    def all_offsets(self) -> set[Offset]:
+        return set(self.articles) | set(self.quarantined) | set(self.dead_letters)
+
+    def doubled(self) -> list[Offset]:
+        """Offsets landed more than once, in one place or across places."""
+        total = self.articles + self.quarantined + self.dead_letters
+        return sorted(o for o, n in total.items() if n > 1)
+
+    def missing(self, expected: dict[tuple[str, int], int]) -> list[Offset]:
+        """Offsets below each partition's expected end that landed nowhere."""
+        seen = self.all_offsets
+        return [
+            (topic, partition, offset)
+            for (topic, partition), end in sorted(expected.items())
+            for offset in range(end)
+            if (topic, partition, offset) not in seen
+        ]
+
+
+def _offsets(table) -> Counter[Offset]:  # type: ignore[no-untyped-def]
+    return Counter(
+        zip(
+            table["kafka_topic"].to_pylist(),
+            table["kafka_partition"].to_pylist(),
+            table["kafka_offset"].to_pylist(),
+            strict=True,
+        )
+    )
+
+
+def account(output_dir: Path) -> Accounting:
+    quarantine = read_table(output_dir, "quarantine")
+    quarantine = quarantine.filter(pc.equal(quarantine["table_name"], "articles"))
+    return Accounting(
+        articles=_offsets(read_table(output_dir, "articles")),
+        quarantined=_offsets(quarantine),
+        dead_letters=_offsets(read_table(output_dir, "dead_letters")),
+    )

@@ -1,0 +1,133 @@
+"""Settings for every component, read from the environment with sane local defaults."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+DEFAULT_TOPIC = "news.articles"
+DEFAULT_GROUP = "newsflow-ingest"
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class KafkaSettings:
+    """Where the events come from and where unparseable ones go."""
+
+    bootstrap_servers: str = "127.0.0.1:9092"
+    topic: str = DEFAULT_TOPIC
+    group_id: str = DEFAULT_GROUP
+    dead_letter_topic: str | None = None  # default: "<topic>.dlq"
+    # kafka-python joins a group in about half the session timeout; 6 s keeps start-up short.
+    session_timeout_ms: int = 6000
+    heartbeat_interval_ms: int = 1500
+    security_protocol: str = "PLAINTEXT"
+    ssl_cafile: str | None = None
+    ssl_certfile: str | None = None
+    ssl_keyfile: str | None = None
+    sasl_mechanism: str | None = None
+    sasl_plain_username: str | None = None
+    sasl_plain_password: str | None = field(default=None, repr=False)  # never printed
+
+    @property
+    def dlq_topic(self) -> str:
+        return self.dead_letter_topic or f"{self.topic}.dlq"
+
+    def client_options(self) -> dict[str, Any]:
+        """Connection options shared by producers, consumers and admin clients."""
+        options: dict[str, Any] = {
+            "bootstrap_servers": self.bootstrap_servers.split(","),
+            "security_protocol": self.security_protocol,
+        }
+        for key in (
+            "ssl_cafile",
+            "ssl_certfile",
+            "ssl_keyfile",
+            "sasl_mechanism",
+            "sasl_plain_username",
+            "sasl_plain_password",
+        ):
+            value = getattr(self, key)
+            if value:
+                options[key] = value
+        return options
+
+
+@dataclass(frozen=True)
+class BatchLimits:
+    """A micro-batch closes at whichever limit is reached first."""
+
+    max_records: int = 200
+    max_bytes: int = 32 * 1024 * 1024
+    max_wait_s: float = 5.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything one ingest run needs to know."""
+
+    kafka: KafkaSettings = field(default_factory=KafkaSettings)
+    limits: BatchLimits = field(default_factory=BatchLimits)
+    output_dir: Path = Path("output")
+    # Bodies above this size are not parsed or analysed; the article is quarantined instead.
+    max_body_chars: int = 2_000_000
+    # Drain mode stops after the topic has been idle this long with nothing left to read.
+    idle_timeout_s: float = 3.0
+    nlp_processes: int = 1
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+
+def settings_from_env(**overrides: Any) -> Settings:
+    """Build settings from NEWSFLOW_* / KAFKA_* environment variables, then apply overrides."""
+    env = os.environ
+    kafka = KafkaSettings(
+        bootstrap_servers=env.get("KAFKA_BOOTSTRAP_SERVERS", KafkaSettings.bootstrap_servers),
+        topic=env.get("NEWSFLOW_TOPIC", DEFAULT_TOPIC),
+        group_id=env.get("NEWSFLOW_GROUP", DEFAULT_GROUP),
+        dead_letter_topic=env.get("NEWSFLOW_DLQ_TOPIC") or None,
+        session_timeout_ms=_env_int("NEWSFLOW_SESSION_TIMEOUT_MS", 6000),
+        security_protocol=env.get("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT"),
+        ssl_cafile=env.get("KAFKA_SSL_CAFILE") or None,
+        ssl_certfile=env.get("KAFKA_SSL_CERTFILE") or None,
+        ssl_keyfile=env.get("KAFKA_SSL_KEYFILE") or None,
+        sasl_mechanism=env.get("KAFKA_SASL_MECHANISM") or None,
+        sasl_plain_username=env.get("KAFKA_SASL_USERNAME") or None,
+        sasl_plain_password=env.get("KAFKA_SASL_PASSWORD") or None,
+    )
+    limits = BatchLimits(
+        max_records=_env_int("NEWSFLOW_BATCH_RECORDS", BatchLimits.max_records),
+        max_bytes=_env_int("NEWSFLOW_BATCH_BYTES", BatchLimits.max_bytes),
+        max_wait_s=_env_float("NEWSFLOW_BATCH_WAIT_S", BatchLimits.max_wait_s),
+    )
+    settings = Settings(
+        kafka=kafka,
+        limits=limits,
+        output_dir=Path(env.get("NEWSFLOW_OUTPUT", "output")),
+        max_body_chars=_env_int("NEWSFLOW_MAX_BODY_CHARS", Settings.max_body_chars),
+        idle_timeout_s=_env_float("NEWSFLOW_IDLE_TIMEOUT_S", Settings.idle_timeout_s),
+        nlp_processes=_env_int("NEWSFLOW_NLP_PROCESSES", 1),
+    )
+    return settings.with_overrides(**overrides) if overrides else settings

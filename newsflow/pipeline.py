@@ -1,0 +1,242 @@
+"""The stages composed over one micro-batch, as plain functions: no Prefect, no Kafka."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from newsflow import PIPELINE_VERSION
+from newsflow.deadletter import dead_letter_rows
+from newsflow.events import ArticleEvent, Unparseable, decode_batch
+from newsflow.schemas import CHILD_TABLES, TABLES, to_table
+from newsflow.source import Batch
+from tasks.clean import CleanArticle, clean_batch
+from tasks.dedup import DedupIndex
+from tasks.enrich import Enrichment, enrich_article
+from tasks.extract import Extraction, extract_article
+from tasks.nlp import parse
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc
+
+    from tasks.validate import BatchValidator, TableResult
+
+
+@dataclass
+class Analysis:
+    """Extraction and enrichment of the analysable articles, by position in the batch."""
+
+    docs: dict[int, Doc] = field(default_factory=dict)
+    extractions: dict[int, Extraction] = field(default_factory=dict)
+    enrichments: dict[int, Enrichment] = field(default_factory=dict)
+
+
+@dataclass
+class BatchOutput:
+    """Everything a batch lands: valid tables, quarantine, dead letters, and what was checked."""
+
+    tables: dict[str, pa.Table]
+    unparseable: list[Unparseable]
+    validation: dict[str, TableResult] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, int]:
+        return {name: table.num_rows for name, table in self.tables.items()}
+
+
+def decode_stage(batch: Batch) -> tuple[list[ArticleEvent], list[Unparseable]]:
+    return decode_batch(batch.records)
+
+
+def clean_stage(events: list[ArticleEvent], index: DedupIndex, max_body_chars: int) -> list[CleanArticle]:
+    return clean_batch(events, index, max_body_chars)
+
+
+def extract_stage(articles: list[CleanArticle], n_process: int = 1) -> Analysis:
+    """Parse the analysable articles in one nlp.pipe call and extract from each doc."""
+    positions = [i for i, a in enumerate(articles) if a.analysable]
+    docs = parse([articles[i].body or "" for i in positions], n_process=n_process)
+    analysis = Analysis()
+    for i, doc in zip(positions, docs, strict=True):
+        published = articles[i].published_at.date() if articles[i].published_at else None
+        analysis.docs[i] = doc
+        analysis.extractions[i] = extract_article(doc, published)
+    return analysis
+
+
+def enrich_stage(analysis: Analysis) -> Analysis:
+    for i, doc in analysis.docs.items():
+        extraction = analysis.extractions[i]
+        analysis.enrichments[i] = enrich_article(doc, extraction.entities, extraction.quotes)
+    return analysis
+
+
+def _kafka(article: CleanArticle) -> dict[str, Any]:
+    record = article.event.record
+    return {"kafka_topic": record.topic, "kafka_partition": record.partition, "kafka_offset": record.offset}
+
+
+def build_tables(
+    articles: list[CleanArticle], analysis: Analysis, ingested_at: dt.datetime
+) -> dict[str, pa.Table]:
+    """Assemble the rows of every content table, each with its schema from newsflow.schemas."""
+    rows: dict[str, list[dict[str, Any]]] = {name: [] for name in ("articles", *CHILD_TABLES)}
+    for i, article in enumerate(articles):
+        event, kafka = article.event, _kafka(article)
+        enrichment = analysis.enrichments.get(i)
+        rows["articles"].append({
+            "article_id": event.id,
+            "url": event.url,
+            "source": event.source,
+            "title": article.title,
+            "author": article.author,
+            "site_name": article.site_name,
+            "published_at": article.published_at,
+            "kafka_timestamp": event.record.timestamp_ms,
+            "ingested_at": ingested_at,
+            "content_type": event.content_type,
+            "language": article.language,
+            "language_score": article.language_score,
+            "body": article.body,
+            "original_body": article.original_body,
+            "body_chars": article.body_chars,
+            "word_count": article.word_count,
+            "content_hash": article.content_hash,
+            "simhash": article.simhash,
+            "duplicate_of": article.duplicate_of,
+            "duplicate_kind": article.duplicate_kind,
+            **(enrichment.tone if enrichment else {}),
+            "themes": enrichment.themes if enrichment else [],
+            "keywords": enrichment.keywords if enrichment else [],
+            **kafka,
+            "pipeline_version": PIPELINE_VERSION,
+        })
+        extraction = analysis.extractions.get(i)
+        if extraction is None:
+            continue
+        base = {"article_id": event.id, **kafka}
+        for n, m in enumerate(extraction.entities):
+            rows["entities"].append({**base, "mention_index": n, "text": m.text,
+                                     "canonical_name": m.canonical, "entity_type": m.type,
+                                     "start_char": m.start, "end_char": m.end})
+        tones = enrichment.quote_tones if enrichment else []
+        for n, q in enumerate(extraction.quotes):
+            rows["quotes"].append({**base, "quote_index": n, **q,
+                                   "tone": tones[n] if n < len(tones) else None})
+        for n, a in enumerate(extraction.amounts):
+            rows["amounts"].append({**base, "amount_index": n, **a})
+        for n, d in enumerate(extraction.dates):
+            rows["dates"].append({**base, "date_index": n, **d})
+        for n, loc in enumerate(enrichment.locations if enrichment else []):
+            rows["locations"].append({**base, "location_index": n, **loc})
+    return {name: to_table(name, table_rows) for name, table_rows in rows.items()}
+
+
+def _json_row(row: dict[str, Any]) -> str:
+    def default(value: Any) -> str:
+        if isinstance(value, bytes):
+            return value.decode("utf-8", "replace")
+        return str(value)
+
+    return json.dumps(row, default=default, ensure_ascii=False)
+
+
+def _quarantine_rows(name: str, table: pa.Table, failed: dict[int, list[str]], now: dt.datetime) -> list[dict]:
+    rows = table.to_pylist()
+    out = []
+    for position, expectations in sorted(failed.items()):
+        row = rows[position]
+        out.append({
+            "table_name": name,
+            "article_id": row.get("article_id"),
+            "failed_expectations": sorted(set(expectations)),
+            "reason": "; ".join(sorted(set(expectations))),
+            "row_json": _json_row(row),
+            "quarantined_at": now,
+            "kafka_topic": row["kafka_topic"],
+            "kafka_partition": row["kafka_partition"],
+            "kafka_offset": row["kafka_offset"],
+            "pipeline_version": PIPELINE_VERSION,
+        })
+    return out
+
+
+def _drop_positions(table: pa.Table, positions: set[int]) -> pa.Table:
+    if not positions:
+        return table
+    keep = pa.array([i not in positions for i in range(table.num_rows)])
+    return table.filter(keep)
+
+
+def _drop_articles(table: pa.Table, coordinates: set[tuple[str, int, int]]) -> pa.Table:
+    """Remove child rows of quarantined articles: they stand or fall with their article."""
+    if not coordinates or table.num_rows == 0:
+        return table
+    keys = zip(
+        table["kafka_topic"].to_pylist(), table["kafka_partition"].to_pylist(),
+        table["kafka_offset"].to_pylist(), strict=True,
+    )
+    return table.filter(pa.array([k not in coordinates for k in keys]))
+
+
+def validate_and_route(
+    tables: dict[str, pa.Table], validator: BatchValidator
+) -> tuple[dict[str, pa.Table], dict[str, TableResult]]:
+    """Validate each table with its suite; failing rows move to the quarantine table."""
+    now = dt.datetime.now(dt.UTC)
+    quarantine: list[dict] = []
+    results: dict[str, TableResult] = {}
+    articles = tables["articles"]
+    result = validator.validate("articles", articles)
+    results["articles"] = result
+    quarantine += _quarantine_rows("articles", articles, result.failed_rows, now)
+    quarantined = {
+        (q["kafka_topic"], q["kafka_partition"], q["kafka_offset"]) for q in quarantine
+    }
+    routed = {"articles": _drop_positions(articles, set(result.failed_rows))}
+    for name in CHILD_TABLES:
+        table = _drop_articles(tables[name], quarantined)
+        result = validator.validate(name, table)
+        results[name] = result
+        quarantine += _quarantine_rows(name, table, result.failed_rows, now)
+        routed[name] = _drop_positions(table, set(result.failed_rows))
+    routed["quarantine"] = to_table("quarantine", quarantine)
+    return routed, results
+
+
+def process_batch(
+    batch: Batch,
+    index: DedupIndex,
+    validator: BatchValidator,
+    *,
+    max_body_chars: int = 2_000_000,
+    n_process: int = 1,
+) -> BatchOutput:
+    """Run every stage on a batch; the Prefect flow runs the same stages as separate tasks."""
+    events, unparseable = decode_stage(batch)
+    articles = clean_stage(events, index, max_body_chars)
+    analysis = enrich_stage(extract_stage(articles, n_process))
+    tables = build_tables(articles, analysis, dt.datetime.now(dt.UTC))
+    routed, results = validate_and_route(tables, validator)
+    routed["dead_letters"] = dead_letter_rows(unparseable)
+    return BatchOutput(routed, unparseable, results)
+
+
+def dedup_index_from(output_dir: Any) -> DedupIndex:
+    """Rebuild the duplicate index from the articles already landed."""
+    from newsflow.sink import read_table
+
+    table = read_table(output_dir, "articles").select(
+        ["article_id", "content_hash", "simhash", "duplicate_of", "kafka_timestamp",
+         "kafka_topic", "kafka_partition", "kafka_offset"]
+    )
+    ts = pc.cast(pc.cast(table["kafka_timestamp"], pa.timestamp("ms")), pa.int64())
+    table = table.append_column("kafka_timestamp_ms", ts)
+    return DedupIndex.from_rows(table.to_pylist())
+
+
+__all__ = ["TABLES", "BatchOutput", "process_batch", "dedup_index_from"]

@@ -1,0 +1,189 @@
+"""Where raw events come from: a Source interface, a real Kafka source and an in-memory one."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from newsflow.config import BatchLimits, KafkaSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RawRecord:
+    """One consumed Kafka record, exactly as it arrived."""
+
+    topic: str
+    partition: int
+    offset: int
+    timestamp_ms: int | None
+    key: bytes | None
+    value: bytes | None
+    headers: tuple[tuple[str, bytes], ...] = ()
+
+    @property
+    def size(self) -> int:
+        return len(self.value or b"") + len(self.key or b"")
+
+
+@dataclass
+class Batch:
+    """A micro-batch of records, ordered by (partition, offset)."""
+
+    records: list[RawRecord] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    @property
+    def bytes(self) -> int:
+        return sum(r.size for r in self.records)
+
+    def by_partition(self) -> dict[tuple[str, int], list[RawRecord]]:
+        groups: dict[tuple[str, int], list[RawRecord]] = {}
+        for record in self.records:
+            groups.setdefault((record.topic, record.partition), []).append(record)
+        return groups
+
+    def next_offsets(self) -> dict[tuple[str, int], int]:
+        """The offsets to commit once this batch has landed: last offset + 1 per partition."""
+        return {tp: recs[-1].offset + 1 for tp, recs in self.by_partition().items()}
+
+
+class Source(Protocol):
+    """Anything the ingest flow can read micro-batches from and acknowledge them to."""
+
+    def poll_batch(self, limits: BatchLimits) -> Batch: ...
+
+    def commit(self, batch: Batch) -> None: ...
+
+    def caught_up(self) -> bool: ...
+
+    def close(self) -> None: ...
+
+
+class MemorySource:
+    """A Source over records held in memory: for unit tests and seed snapshots, no broker needed."""
+
+    def __init__(self, records: Iterable[RawRecord]):
+        self._records = sorted(records, key=lambda r: (r.topic, r.partition, r.offset))
+        self._position = 0
+        self.committed: dict[tuple[str, int], int] = {}
+
+    def poll_batch(self, limits: BatchLimits) -> Batch:
+        batch = Batch()
+        size = 0
+        while self._position < len(self._records) and len(batch) < limits.max_records:
+            record = self._records[self._position]
+            if batch.records and size + record.size > limits.max_bytes:
+                break
+            batch.records.append(record)
+            size += record.size
+            self._position += 1
+        return batch
+
+    def commit(self, batch: Batch) -> None:
+        self.committed.update(batch.next_offsets())
+
+    def caught_up(self) -> bool:
+        return self._position >= len(self._records)
+
+    def close(self) -> None:
+        pass
+
+
+class KafkaSource:
+    """A Source reading one topic with a consumer group; offsets are committed only by commit()."""
+
+    def __init__(self, settings: KafkaSettings, *, client_id: str = "newsflow-ingest"):
+        from kafka import KafkaConsumer
+
+        self._settings = settings
+        self._consumer = KafkaConsumer(
+            settings.topic,
+            group_id=settings.group_id,
+            client_id=client_id,
+            enable_auto_commit=False,  # we commit after the Parquet is durably written
+            auto_offset_reset="earliest",
+            session_timeout_ms=settings.session_timeout_ms,
+            heartbeat_interval_ms=settings.heartbeat_interval_ms,
+            # A batch is processed between polls; NLP on a full batch must fit in this.
+            max_poll_interval_ms=600_000,
+            **settings.client_options(),
+        )
+        self._empty_polls = 0
+
+    def poll_batch(self, limits: BatchLimits) -> Batch:
+        batch = Batch()
+        size = 0
+        deadline = time.monotonic() + limits.max_wait_s
+        while len(batch) < limits.max_records and size < limits.max_bytes:
+            remaining_ms = int((deadline - time.monotonic()) * 1000)
+            if remaining_ms <= 0:
+                break
+            polled = self._consumer.poll(
+                timeout_ms=min(remaining_ms, 500),
+                max_records=limits.max_records - len(batch),
+            )
+            if not polled:
+                # An empty poll after some records: the backlog is drained, ship what we have.
+                if batch.records:
+                    break
+                continue
+            for tp, records in polled.items():
+                for rec in records:
+                    batch.records.append(
+                        RawRecord(
+                            topic=tp.topic,
+                            partition=tp.partition,
+                            offset=rec.offset,
+                            timestamp_ms=rec.timestamp,
+                            key=rec.key,
+                            value=rec.value,
+                            headers=tuple((k, v) for k, v in (rec.headers or [])),
+                        )
+                    )
+                    size += len(rec.value or b"")
+        batch.records.sort(key=lambda r: (r.topic, r.partition, r.offset))
+        return batch
+
+    def commit(self, batch: Batch) -> None:
+        from kafka import TopicPartition
+        from kafka.structs import OffsetAndMetadata
+
+        offsets = {
+            TopicPartition(topic, partition): OffsetAndMetadata(offset, "", -1)
+            for (topic, partition), offset in batch.next_offsets().items()
+        }
+        if offsets:
+            self._consumer.commit(offsets)
+
+    def caught_up(self) -> bool:
+        """True when every assigned partition has been read up to its end offset."""
+        assignment = self._consumer.assignment()
+        if not assignment:
+            return False
+        ends = self._consumer.end_offsets(list(assignment))
+        return all(self._consumer.position(tp) >= ends.get(tp, 0) for tp in assignment)
+
+    def committed_offsets(self) -> dict[tuple[str, int], int | None]:
+        assignment = self._consumer.assignment()
+        return {(tp.topic, tp.partition): self._consumer.committed(tp) for tp in assignment}
+
+    def close(self) -> None:
+        self._consumer.close(autocommit=False)
+
+
+def records_from_values(
+    values: Sequence[bytes], *, topic: str = "memory", partition: int = 0, start_offset: int = 0
+) -> list[RawRecord]:
+    """Wrap raw event bytes as records, as if they had been consumed from one partition."""
+    now_ms = int(time.time() * 1000)
+    return [
+        RawRecord(topic, partition, start_offset + i, now_ms, None, value)
+        for i, value in enumerate(values)
+    ]

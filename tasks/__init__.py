@@ -1,0 +1,1 @@
+"""Pure batch functions for each pipeline stage; flows/ wraps them as Prefect tasks."""

@@ -1,0 +1,241 @@
+"""Cleaning: main text from HTML, boilerplate removal, normalisation, language and duplicates."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from newsflow.events import ArticleEvent
+from tasks.dedup import DedupIndex, content_hash, simhash
+
+# Below this many words a text is not an article (a teaser, an error page, an empty extraction).
+MIN_ARTICLE_WORDS = 25
+ENGLISH = "en"
+
+# Invisible characters that change hashes and offsets but carry no meaning in news text:
+# zero-width space/joiners, word joiner, BOM, soft hyphen and bidirectional controls.
+_INVISIBLE = dict.fromkeys(
+    [0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x00AD]
+    + list(range(0x202A, 0x202F))
+    + list(range(0x2066, 0x206A))
+)
+_HTML_HINT = re.compile(r"<\s*(?:!doctype|html|body|p|div|script|article|br|span|a\s)", re.I)
+_LINE_HYPHEN = re.compile(r"(\w)-\n(\w)")
+_SPACES = re.compile(r"[ \t\f\v]+")
+
+# Standalone lines that are page furniture, not prose.
+_FURNITURE = re.compile(
+    r"^(?:in other news|load more|read more|related(?: articles| stories)?:?|advertisement|"
+    r"share(?: this(?: article| story)?)?(?: on \w+)?|subscribe(?: now)?|sign up(?: for [\w ]+)?|"
+    r"follow us(?: on [\w ]+)?|click here.*|skip to (?:main )?content|comments?|"
+    r"(?:©|copyright) .{0,80}|all rights reserved\.?|newsletter|more from [\w .]+|"
+    r"trending(?: now)?|most (?:read|popular)|see all|show comments|back to top)$",
+    re.I,
+)
+# A closing author bio: "Leo covers Congress ...", "Jane Doe is a reporter for ...".
+_AUTHOR_BIO = re.compile(
+    r"^(?:[A-Z][\w'’.-]+ ){0,2}[A-Z][\w'’.-]+ (?:covers|has covered|is an? [\w -]{0,40}"
+    r"(?:reporter|correspondent|editor|writer|journalist)|writes about|reports on)\b"
+)
+
+
+@dataclass
+class CleanArticle:
+    """An event after cleaning: the articles row without its enrichment columns."""
+
+    event: ArticleEvent
+    body: str | None
+    original_body: str | None
+    title: str | None
+    author: str | None
+    site_name: str | None
+    published_at: dt.datetime | None
+    language: str | None
+    language_score: float | None
+    body_chars: int
+    word_count: int
+    content_hash: str | None
+    simhash: int | None
+    duplicate_of: str | None = None
+    duplicate_kind: str | None = None
+
+    @property
+    def analysable(self) -> bool:
+        """Worth running NLP on: English prose of article length, not a copy of an earlier one."""
+        return (
+            self.body is not None
+            and self.language == ENGLISH
+            and self.word_count >= MIN_ARTICLE_WORDS
+            and self.duplicate_of is None
+        )
+
+
+def _paragraph_lines(text: str) -> list[list[str]]:
+    """NFC, invisible characters removed, line-break hyphenation joined; paragraphs of lines."""
+    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
+    text = _LINE_HYPHEN.sub(lambda m: m[1] + m[2] if m[2].islower() else m[0], text)
+    paragraphs = []
+    for block in re.split(r"\n\s*\n", text):
+        lines = [_SPACES.sub(" ", line).strip() for line in block.split("\n")]
+        if any(lines):
+            paragraphs.append([line for line in lines if line])
+    return paragraphs
+
+
+def _join(paragraphs: list[list[str]]) -> str:
+    # Within a paragraph a single newline is a wrapped line, not a break in meaning.
+    return "\n\n".join(" ".join(lines) for lines in paragraphs)
+
+
+def normalise(text: str) -> str:
+    """Unicode- and whitespace-normalised text, paragraphs separated by blank lines."""
+    return _join(_paragraph_lines(text))
+
+
+def clean_text(text: str) -> str:
+    """Normalise and drop boilerplate: furniture lines anywhere, author bios and furniture at the
+    end. Only the tail may hold a bio; a sentence like it mid-article is news, not furniture."""
+    paragraphs = []
+    for lines in _paragraph_lines(text):
+        kept = [line for line in lines if not _FURNITURE.match(line)]
+        if kept:
+            paragraphs.append(kept)
+    while paragraphs and _AUTHOR_BIO.match(" ".join(paragraphs[-1])):
+        paragraphs.pop()
+    return _join(paragraphs)
+
+
+def looks_like_html(text: str) -> bool:
+    return bool(_HTML_HINT.search(text[:5000]))
+
+
+@dataclass(frozen=True)
+class HtmlExtract:
+    text: str
+    title: str | None
+    author: str | None
+    date: str | None
+    site_name: str | None
+
+
+def extract_html(html: str) -> HtmlExtract:
+    """Main text and metadata of an article page (trafilatura, precision-leaning settings)."""
+    import trafilatura
+
+    doc = trafilatura.bare_extraction(
+        html,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=False,
+        favor_precision=False,
+        deduplicate=True,
+    )
+    if doc is None:
+        return HtmlExtract("", None, None, None, None)
+    data = doc.as_dict() if hasattr(doc, "as_dict") else dict(doc)
+    return HtmlExtract(
+        text=data.get("text") or "",
+        title=data.get("title"),
+        author=data.get("author"),
+        date=data.get("date"),
+        site_name=data.get("sitename"),
+    )
+
+
+@lru_cache(maxsize=1)
+def _language_identifier():  # type: ignore[no-untyped-def]
+    from py3langid import langid
+
+    return langid.LanguageIdentifier.from_modelpath(
+        langid.MODEL_DIR / langid.MODEL_FILE, norm_probs=True
+    )
+
+
+def detect_language(text: str) -> tuple[str | None, float | None]:
+    """ISO 639-1 code and probability from the first few thousand characters."""
+    sample = text[:3000]
+    if not re.search(r"\w", sample):
+        return None, None
+    lang, score = _language_identifier().classify(sample)
+    return str(lang), float(score)
+
+
+def parse_timestamp(value: str | None) -> dt.datetime | None:
+    """ISO 8601 (date or date-time) to an aware UTC datetime; None if absent or unreadable."""
+    if not value:
+        return None
+    text = value.strip().replace("Z", "+00:00")
+    try:
+        parsed = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed.astimezone(dt.UTC)
+
+
+def clean_event(event: ArticleEvent, max_body_chars: int) -> CleanArticle:
+    """Clean one event; never raises (an unusable body gives a row the GX suite will quarantine)."""
+    original = event.body
+    title, author, site_name, published = event.title, None, None, event.published_at
+    if original is None or len(original) > max_body_chars:
+        # Too big to parse safely, or missing: keep it as it came, for the quarantine.
+        return CleanArticle(
+            event, None, original, title, None, None, parse_timestamp(published), None, None,
+            len(original or ""), 0, None, None,
+        )
+    text = original
+    if event.content_type == "text/html" or looks_like_html(original):
+        extracted = extract_html(original)
+        text = extracted.text
+        title = title or extracted.title
+        author, site_name = extracted.author, extracted.site_name
+        published = published or extracted.date
+    body = clean_text(text)
+    language, score = detect_language(body)
+    return CleanArticle(
+        event=event,
+        body=body,
+        original_body=original,
+        title=normalise(title) if title else None,
+        author=author,
+        site_name=site_name,
+        published_at=parse_timestamp(published),
+        language=language,
+        language_score=score,
+        body_chars=len(original),
+        word_count=len(body.split()),
+        content_hash=content_hash(body) if body else None,
+        simhash=simhash(body) if body else None,
+    )
+
+
+def mark_duplicates(articles: list[CleanArticle], index: DedupIndex) -> None:
+    """Set duplicate_of on copies of earlier articles and add originals to the index, in order."""
+    for article in sorted(articles, key=lambda a: _position(a)):
+        if article.content_hash is None or article.simhash is None:
+            continue
+        position = _position(article)
+        found = index.find(position, article.content_hash, article.simhash)
+        if found:
+            article.duplicate_of, article.duplicate_kind = found
+        else:
+            index.add(article.event.id, position, article.content_hash, article.simhash)
+
+
+def _position(article: CleanArticle) -> tuple[int, str, int, int]:
+    record = article.event.record
+    return (record.timestamp_ms or 0, record.topic, record.partition, record.offset)
+
+
+def clean_batch(
+    events: list[ArticleEvent], index: DedupIndex, max_body_chars: int
+) -> list[CleanArticle]:
+    """The cleaning stage over a whole micro-batch."""
+    articles = [clean_event(event, max_body_chars) for event in events]
+    mark_duplicates(articles, index)
+    return articles

@@ -1,0 +1,409 @@
+"""Extraction: entities with in-article canonical names, quotes with speakers, amounts, dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from tasks.dates import resolve_date
+from tasks.geo import COUNTRY_ALIASES, gazetteer
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc, Span, Token
+
+ENTITY_TYPES = ("PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "LAW", "PRODUCT")
+AMOUNT_TYPES = ("CARDINAL", "MONEY", "PERCENT", "QUANTITY")
+PLACE_TYPES = ("GPE", "LOC")
+
+_TITLES = {
+    "president", "vice", "prime", "minister", "sen", "sen.", "senator", "rep", "rep.", "gov",
+    "gov.", "governor", "mr", "mr.", "mrs", "mrs.", "ms", "ms.", "dr", "dr.", "gen", "gen.",
+    "general", "brig", "brig.", "lt", "lt.", "col", "col.", "maj", "maj.", "adm", "adm.",
+    "secretary", "chancellor", "king", "queen", "pope", "judge", "justice", "mayor", "former",
+    "sir", "lord", "prince", "princess", "ambassador", "chairman", "ceo", "sgt", "sgt.", "capt",
+    "capt.", "defense", "foreign", "state", "u.s.", "russian", "ukrainian",
+}
+# Organisations whose names are also places; they stay organisations.
+_ORG_NOT_PLACE = {"white house", "kremlin", "pentagon", "congress", "nato", "un", "eu"}
+
+
+@dataclass
+class Mention:
+    text: str
+    canonical: str
+    type: str
+    start: int
+    end: int
+
+
+@dataclass
+class Extraction:
+    """Everything extracted from one article."""
+
+    entities: list[Mention] = field(default_factory=list)
+    quotes: list[dict[str, Any]] = field(default_factory=list)
+    amounts: list[dict[str, Any]] = field(default_factory=list)
+    dates: list[dict[str, Any]] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- entities
+
+
+def _strip_article(text: str) -> str:
+    text = re.sub(r"^(?:the|The)\s+", "", text.strip())
+    return re.sub(r"(?:'s|’s|'|’)$", "", text).strip()
+
+
+def _person_tokens(text: str) -> list[str]:
+    tokens = _strip_article(text).split()
+    while len(tokens) > 1 and tokens[0].lower() in _TITLES:
+        tokens = tokens[1:]
+    return tokens
+
+
+def _place_canonical(text: str) -> str:
+    key = text.strip().lower()
+    code = COUNTRY_ALIASES.get(key) or COUNTRY_ALIASES.get(key.removeprefix("the "))
+    gaz = gazetteer()
+    if code and code in gaz.countries:
+        return gaz.countries[code].name
+    for place in gaz.candidates(text):
+        if place.feature_type == "country":
+            return place.name
+    return _strip_article(text)
+
+
+def canonicalise_entities(raw: list[tuple[str, str, int, int]]) -> list[Mention]:
+    """Give every mention one name for the thing it refers to within the article.
+
+    People: a surname or titled name maps to the fullest name in the article ending the same way
+    ("Biden", "President Joe Biden" -> "Joe Biden"). Places: aliases map to the gazetteer name
+    ("U.S.", "the United States" -> "United States"). Types: a mention tagged ORG that names a
+    known place becomes GPE (the small model tags Crimea ORG), one that is a known person's surname
+    becomes PERSON, and each canonical entity takes its majority type.
+    """
+    gaz = gazetteer()
+    persons = [_person_tokens(t) for t, label, _, _ in raw if label == "PERSON"]
+    full_names = sorted({" ".join(p) for p in persons if len(p) >= 2}, key=len, reverse=True)
+
+    def person_name(text: str) -> str | None:
+        tokens = _person_tokens(text)
+        if not tokens:
+            return None
+        joined = " ".join(tokens)
+        for full in full_names:
+            parts = full.split()
+            if joined == full or (len(tokens) < len(parts) and parts[-len(tokens):] == tokens):
+                return full
+        return joined
+
+    mentions: list[Mention] = []
+    surnames = {name.split()[-1]: name for name in full_names}
+    for text, label, start, end in raw:
+        clean = _strip_article(text)
+        if not clean:
+            continue
+        if label == "PERSON":
+            mentions.append(Mention(text, person_name(text) or clean, "PERSON", start, end))
+        elif label in PLACE_TYPES:
+            mentions.append(Mention(text, _place_canonical(text), label, start, end))
+        elif label in ("ORG", "FAC") and clean in surnames:
+            mentions.append(Mention(text, surnames[clean], "PERSON", start, end))
+        elif label in ("ORG", "PERSON", "NORP") and clean.lower() not in _ORG_NOT_PLACE and (
+            gaz.is_place(clean) and label != "NORP"
+        ):
+            kind = "LOC" if any(p.feature_type == "region" for p in gaz.candidates(clean)) else "GPE"
+            mentions.append(Mention(text, _place_canonical(text), kind, start, end))
+        else:
+            mentions.append(Mention(text, clean, label, start, end))
+    votes: dict[str, Counter[str]] = {}
+    for m in mentions:
+        votes.setdefault(m.canonical, Counter())[m.type] += 1
+    for m in mentions:
+        m.type = votes[m.canonical].most_common(1)[0][0]
+    return mentions
+
+
+def extract_entities(doc: Doc) -> list[Mention]:
+    raw = [(e.text, e.label_, e.start_char, e.end_char) for e in doc.ents if e.label_ in ENTITY_TYPES]
+    return canonicalise_entities(raw)
+
+
+# ---------------------------------------------------------------- quotes
+
+REPORTING_VERBS = {
+    "say", "tell", "add", "state", "warn", "promise", "note", "explain", "claim", "insist",
+    "argue", "announce", "declare", "write", "ask", "reply", "respond", "acknowledge", "admit",
+    "vow", "pledge", "caution", "predict", "suggest", "describe", "call", "report", "estimate",
+    "stress", "emphasize", "emphasise", "threaten", "urge", "deny", "confirm", "recall",
+}
+_QUOTE_RE = re.compile(r"“([^”]{2,}?)”|\"([^\"\n]{2,}?)\"")
+_PRONOUNS = {"he", "she", "they", "i", "we"}
+
+
+@dataclass
+class _Quote:
+    start: int  # offsets of the quoted text, without the quote marks
+    end: int
+
+
+def _find_quotes(text: str) -> list[_Quote]:
+    quotes = []
+    for m in _QUOTE_RE.finditer(text):
+        group = 1 if m.group(1) is not None else 2
+        quotes.append(_Quote(m.start(group), m.end(group)))
+    return quotes
+
+
+def _subject_phrase(verb: Token) -> Span | None:
+    for child in verb.children:
+        if child.dep_ in ("nsubj", "nsubjpass"):
+            # The head noun and what names or describes it, not trailing clauses.
+            keep = [t for t in child.subtree if t.i <= child.i or t.dep_ in ("compound", "flat", "appos")]
+            keep = [t for t in keep if t.dep_ not in ("prep", "punct", "relcl", "acl") or t.i == child.i]
+            lo, hi = min(t.i for t in keep), max(t.i for t in keep)
+            return verb.doc[lo : hi + 1]
+    return None
+
+
+def _inside_any(token: Token, quotes: list[_Quote]) -> bool:
+    return any(q.start - 1 <= token.idx < q.end + 1 for q in quotes)
+
+
+def extract_quotes(doc: Doc, entities: list[Mention]) -> list[dict[str, Any]]:
+    """Direct quotes with the speaker found through the reporting verb's subject.
+
+    A pronoun subject takes the nearest preceding person; an anonymous description ("the
+    official") takes the fuller earlier description with the same head noun ("a senior
+    administration official"). A quote with no reporting verb in its sentence continues the
+    previous quote's speaker when it directly follows it; otherwise its speaker is unknown.
+    """
+    text = doc.text
+    quotes = _find_quotes(text)
+    persons = [m for m in entities if m.type == "PERSON"]
+    results: list[dict[str, Any]] = []
+    descriptions: dict[str, str] = {}  # head noun -> first full description
+    previous: dict[str, Any] | None = None
+    for q in quotes:
+        span = doc.char_span(q.start, q.end, alignment_mode="expand")
+        if span is None:
+            continue
+        sent = span.sent
+        verbs = [
+            t for t in sent
+            if t.lemma_.lower() in REPORTING_VERBS and t.pos_ in ("VERB", "AUX")
+            and not _inside_any(t, quotes)
+        ]
+        speaker, kind, verb_text = None, "unknown", None
+        if verbs:
+            verb = min(verbs, key=lambda t: min(abs(t.idx - q.start), abs(t.idx - q.end)))
+            verb_text = verb.lemma_.lower()
+            subject = _subject_phrase(verb)
+            if subject is not None:
+                speaker, kind = _speaker(subject, persons, descriptions)
+        elif previous is not None and 0 <= q.start - previous["_end"] < 40:
+            speaker, kind, verb_text = previous["speaker"], previous["speaker_kind"], previous["reporting_verb"]
+        quote = {
+            "text": text[q.start : q.end],
+            "speaker": speaker,
+            "speaker_kind": kind,
+            "reporting_verb": verb_text,
+            "start_char": q.start,
+            "end_char": q.end,
+            "_end": q.end,
+        }
+        # A short quoted phrase with nobody saying it is a scare quote or a title, not a quote.
+        if speaker is None and len(quote["text"].split()) < 6:
+            continue
+        results.append(quote)
+        previous = quote
+    for quote in results:
+        quote.pop("_end")
+    return results
+
+
+def _speaker(subject: Span, persons: list[Mention], descriptions: dict[str, str]) -> tuple[str, str]:
+    start, end = subject.start_char, subject.end_char
+    for m in persons:
+        if m.start >= start and m.end <= end:
+            return m.canonical, "person"
+    root = subject.root
+    if root.lower_ in _PRONOUNS and root.lower_ not in ("we", "i"):
+        before = [m for m in persons if m.end <= start]
+        if before:
+            return before[-1].canonical, "person"
+        return root.text, "unknown"
+    ents = [e for e in subject.ents if e.label_ in ("ORG", "GPE", "NORP")]
+    if ents:
+        return _strip_article(ents[0].text), "organisation"
+    description = subject.text
+    first = description.split()[0].lower() if description else ""
+    head = root.lemma_.lower()
+    if first in ("the", "this", "that") and head in descriptions:
+        return descriptions[head], "anonymous"
+    normalised = description[0].lower() + description[1:] if description else description
+    descriptions.setdefault(head, normalised)
+    return normalised, "anonymous"
+
+
+# ---------------------------------------------------------------- amounts
+
+_QUALIFIERS = [
+    "more than", "less than", "fewer than", "at least", "at most", "up to", "as many as",
+    "as much as", "nearly", "almost", "about", "around", "approximately", "roughly", "over",
+    "under", "some", "an estimated", "estimated", "just over", "just under", "close to",
+]
+_NUMBER_WORDS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
+    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+    "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
+    "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "dozen": 12, "a": 1, "an": 1,
+}
+_SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12, "k": 1e3, "m": 1e6,
+           "bn": 1e9, "hundred": 1e2}
+_CURRENCIES = {"$": "USD", "us$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "dollars": "USD",
+               "dollar": "USD", "euros": "EUR", "euro": "EUR", "pounds": "GBP", "rubles": "RUB",
+               "roubles": "RUB", "yuan": "CNY", "yen": "JPY", "hryvnias": "UAH"}
+
+
+def parse_amount(text: str) -> tuple[float | None, str | None, str | None]:
+    """(value, qualifier, unit) of an amount phrase such as 'more than $1.5 billion'."""
+    lowered = text.lower().replace("’", "'").strip()
+    qualifier = None
+    for q in sorted(_QUALIFIERS, key=len, reverse=True):
+        if lowered.startswith(q + " "):
+            qualifier, lowered = q, lowered[len(q) + 1 :]
+            break
+    unit = None
+    for symbol, code in _CURRENCIES.items():
+        if lowered.startswith(symbol) or lowered.endswith(" " + symbol):
+            unit = code
+            lowered = lowered.removeprefix(symbol).removesuffix(" " + symbol)
+            break
+    if lowered.endswith("%") or lowered.endswith(" percent") or lowered.endswith(" per cent"):
+        unit = "percent"
+        lowered = re.sub(r"\s*(%|percent|per cent)$", "", lowered)
+    value: float | None = None
+    total = 0.0
+    for word in re.findall(r"[\d.,]+|[a-z]+", lowered):
+        number = word.replace(",", "")
+        if re.fullmatch(r"\d+(?:\.\d+)?", number):
+            total += float(number)
+        elif word in _SCALES and (total or word == "hundred"):
+            total = (total or 1) * _SCALES[word]
+        elif word in _NUMBER_WORDS:
+            total += _NUMBER_WORDS[word]
+        elif word in ("and",):
+            continue
+        elif total:
+            unit = unit or word
+            break
+    if total:
+        value = total
+    return value, qualifier, unit
+
+
+def _counted_thing(span: Span) -> str | None:
+    """The noun an amount counts: '94,000 troops', or the X of 'the number of X is ... 94,000'."""
+    root = span.root
+    if root.dep_ in ("nummod", "quantmod") and root.head.pos_ in ("NOUN", "PROPN"):
+        head = root.head
+        mods = [t for t in head.lefts if t.dep_ in ("amod", "compound") and t.i > span.end - 1]
+        return " ".join([*(t.text for t in mods), head.text])
+    following = span.doc[span.end] if span.end < len(span.doc) else None
+    if following is not None and following.pos_ == "NOUN":
+        return following.text
+    sent = span.sent
+    for t in sent:
+        if t.lower_ == "number" and t.i + 1 < len(span.doc) and span.doc[t.i + 1].lower_ == "of":
+            obj = [c for c in span.doc[t.i + 1].children if c.dep_ == "pobj"]
+            if obj:
+                noun = obj[0]
+                mods = [m.text for m in noun.lefts if m.dep_ in ("amod", "compound")]
+                return " ".join([*mods, noun.text])
+    return None
+
+
+def extract_amounts(doc: Doc) -> list[dict[str, Any]]:
+    rows = []
+    for ent in doc.ents:
+        if ent.label_ not in AMOUNT_TYPES:
+            continue
+        value, qualifier, unit = parse_amount(ent.text)
+        rows.append({
+            "text": ent.text,
+            "value": value,
+            "qualifier": qualifier,
+            "unit": unit,
+            "counted": _counted_thing(ent) if ent.label_ != "MONEY" else None,
+            "start_char": ent.start_char,
+            "end_char": ent.end_char,
+        })
+    return rows
+
+
+# ---------------------------------------------------------------- dates
+
+
+def _tense(span: Span) -> str:
+    """'past', 'future' or 'neutral' for the clause a date mention sits in."""
+    token: Token | None = span.root
+    for _ in range(6):
+        if token is None:
+            break
+        if token.pos_ in ("VERB", "AUX"):
+            auxes = {c.lower_ for c in token.children if c.dep_ in ("aux", "auxpass")}
+            if auxes & {"will", "'ll", "shall", "wo"} or token.lower_ in ("scheduled", "expected"):
+                return "future"
+            if any(c.lower_ == "to" for c in token.children if c.dep_ == "aux"):
+                return "future"
+            if token.tag_ in ("VBD",) or auxes & {"has", "have", "had", "was", "were"}:
+                return "past"
+            if token.tag_ in ("VBZ", "VBP") and token.lemma_ == "be":
+                return "neutral"
+        if token.head is token:
+            break
+        token = token.head
+    return "neutral"
+
+
+def extract_dates(doc: Doc, published: dt.date | None) -> list[dict[str, Any]]:
+    rows = []
+    previous: tuple[int, str] | None = None  # (end_char, tense) of the last date mention
+    for ent in doc.ents:
+        if ent.label_ != "DATE":
+            continue
+        before = doc[ent.start - 1].lower_ if ent.start > 0 else ""
+        gap = doc.text[previous[0] : ent.start_char] if previous else None
+        if previous and gap in (", ", " or ", " and ", " to ", "-", " - ", " – "):
+            tense = previous[1]  # "late January, early February": one phrase, one direction
+        elif before in ("by", "until", "till", "before"):
+            tense = "future"  # "by late January": a deadline points forward whatever the verb
+        else:
+            tense = _tense(ent)
+        previous = (ent.end_char, tense)
+        resolved = resolve_date(ent.text, published, tense)
+        rows.append({
+            "text": ent.text,
+            "resolved_start": resolved.start,
+            "resolved_end": resolved.end,
+            "granularity": resolved.granularity,
+            "unresolved_reason": resolved.reason,
+            "start_char": ent.start_char,
+            "end_char": ent.end_char,
+        })
+    return rows
+
+
+def extract_article(doc: Doc, published: dt.date | None) -> Extraction:
+    entities = extract_entities(doc)
+    return Extraction(
+        entities=entities,
+        quotes=extract_quotes(doc, entities),
+        amounts=extract_amounts(doc),
+        dates=extract_dates(doc, published),
+    )

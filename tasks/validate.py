@@ -1,0 +1,113 @@
+"""Great Expectations validation of whole micro-batches, routing failing rows to quarantine."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+log = logging.getLogger(__name__)
+
+EXPECTATIONS_DIR = Path(
+    os.environ.get("NEWSFLOW_EXPECTATIONS", Path(__file__).resolve().parents[1] / "expectations")
+)
+ROW_KEY = "_row"  # a positional key added for GX only, so failures map back to batch rows
+
+
+def suite_path(table: str) -> Path:
+    return EXPECTATIONS_DIR / f"{table}.json"
+
+
+def load_suite_config(table: str) -> dict[str, Any]:
+    """The suite for a table, as stored in expectations/<table>.json (GX's own suite format)."""
+    return json.loads(suite_path(table).read_text(encoding="utf-8"))
+
+
+def describe(expectation: dict[str, Any]) -> str:
+    """A short, readable name for an expectation: 'expect_column_values_to_be_in_set(language)'."""
+    column = expectation.get("kwargs", {}).get("column")
+    return f"{expectation['type']}({column})" if column else expectation["type"]
+
+
+@dataclass
+class TableResult:
+    """What one table's validation found."""
+
+    table: str
+    rows: int
+    success: bool
+    # Row position -> names of the expectations it failed.
+    failed_rows: dict[int, list[str]] = field(default_factory=dict)
+    # Expectations that failed for the table as a whole (not attributable to rows).
+    table_failures: list[str] = field(default_factory=list)
+    evaluated: int = 0
+    results: list[dict[str, Any]] = field(default_factory=list)
+
+
+class BatchValidator:
+    """One ephemeral GX context per process; each table's suite is validated on a whole batch."""
+
+    def __init__(self, tables: tuple[str, ...]):
+        os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+        import great_expectations as gx  # slow import (~4 s): only when validation starts
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        self._gx = gx
+        self.context = gx.get_context(mode="ephemeral")
+        self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        source = self.context.data_sources.add_pandas("newsflow")
+        self._batch_definitions = {}
+        self.suites = {}
+        for table in tables:
+            asset = source.add_dataframe_asset(name=table)
+            self._batch_definitions[table] = asset.add_batch_definition_whole_dataframe(table)
+            config = load_suite_config(table)
+            suite = gx.ExpectationSuite(
+                name=config["name"], expectations=config["expectations"], meta=config.get("meta", {})
+            )
+            self.suites[table] = self.context.suites.add(suite)
+
+    def validate(self, table: str, data: pa.Table) -> TableResult:
+        if data.num_rows == 0:
+            return TableResult(table, 0, True)
+        frame = data.to_pandas(types_mapper=None)
+        frame[ROW_KEY] = range(len(frame))
+        batch = self._batch_definitions[table].get_batch(batch_parameters={"dataframe": frame})
+        outcome = batch.validate(
+            self.suites[table],
+            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [ROW_KEY]},
+        )
+        result = TableResult(table, data.num_rows, bool(outcome.success))
+        for item in outcome.results:
+            config = item.expectation_config.to_json_dict()
+            name = describe(config)
+            result.evaluated += 1
+            details = item.result or {}
+            result.results.append({
+                "expectation": name,
+                "success": bool(item.success),
+                "unexpected_count": details.get("unexpected_count"),
+            })
+            if item.success:
+                continue
+            exception = (item.exception_info or {}).get("exception_message")
+            indices = details.get("unexpected_index_list")
+            if indices:
+                for entry in indices:
+                    result.failed_rows.setdefault(int(entry[ROW_KEY]), []).append(name)
+            else:
+                result.table_failures.append(f"{name}: {exception}" if exception else name)
+        return result
+
+
+@lru_cache(maxsize=1)
+def default_validator() -> BatchValidator:
+    from newsflow.schemas import VALIDATED_TABLES
+
+    return BatchValidator(VALIDATED_TABLES)
