@@ -8,6 +8,7 @@ the batch run again and land under the same file names.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import signal
 import time
 from collections import Counter
@@ -189,6 +190,14 @@ class _StopRequested:
         self.stop = True
 
 
+def _fault_point(batch_number: int) -> None:
+    """Fault injection for the crash tests: NEWSFLOW_FAULT_KILL_AFTER_LAND=N SIGKILLs this
+    process after batch N is landed and before its offsets are committed."""
+    target = os.environ.get("NEWSFLOW_FAULT_KILL_AFTER_LAND")
+    if target and int(target) == batch_number:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 def run_ingest(
     settings: Settings,
     source: Source,
@@ -222,6 +231,7 @@ def run_ingest(
         analysis = enrich(extract(articles, settings.nlp_processes))
         tables, results = validate(articles, analysis)
         files = land(settings.output_dir, tables, unparseable, batch, publisher)
+        _fault_point(totals.batches + 1)
         commit(source, batch)
         totals.add(batch, tables, results, unparseable)
         idle_since = time.monotonic()

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 SIMHASH_BITS = 64
-# Two texts whose SimHashes differ in at most this many bits are near-duplicates. With 4 bands of
-# 16 bits, any pair within 3 bits shares at least one band exactly (pigeonhole), so lookup is exact.
-NEAR_DUPLICATE_BITS = 3
-_BANDS = 4
+# Two texts whose SimHashes differ in at most this many bits are near-duplicates. Splitting the 64
+# bits into NEAR_DUPLICATE_BITS + 1 bands means any such pair shares a band exactly (pigeonhole),
+# so the banded lookup misses none of them.
+NEAR_DUPLICATE_BITS = 4
+_BANDS = NEAR_DUPLICATE_BITS + 1
+_BAND_EDGES = [round(i * SIMHASH_BITS / _BANDS) for i in range(_BANDS + 1)]
 
 
 def content_hash(text: str) -> str:
@@ -21,17 +24,19 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(words.encode("utf-8")).hexdigest()
 
 
-def simhash(text: str, shingle: int = 3) -> int:
-    """64-bit SimHash over word shingles, as a signed int64 (so it fits a Parquet int64 column)."""
-    words = _WORD.findall(text.lower())
-    if not words:
+def simhash(text: str) -> int:
+    """64-bit SimHash (Charikar) over words weighted by count, as a signed int64 (Parquet int64).
+
+    Single words rather than shingles: a wire copy with a re-worded lede moves only a few bits.
+    """
+    counts = Counter(_WORD.findall(text.lower()))
+    if not counts:
         return 0
-    grams = [" ".join(words[i : i + shingle]) for i in range(max(1, len(words) - shingle + 1))]
     weights = [0] * SIMHASH_BITS
-    for gram in grams:
-        h = int.from_bytes(hashlib.blake2b(gram.encode(), digest_size=8).digest(), "big")
+    for word, count in counts.items():
+        h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "big")
         for bit in range(SIMHASH_BITS):
-            weights[bit] += 1 if (h >> bit) & 1 else -1
+            weights[bit] += count if (h >> bit) & 1 else -count
     value = sum(1 << bit for bit in range(SIMHASH_BITS) if weights[bit] > 0)
     return value - (1 << 64) if value >= (1 << 63) else value
 
@@ -42,7 +47,10 @@ def hamming(a: int, b: int) -> int:
 
 def _bands(value: int) -> list[tuple[int, int]]:
     unsigned = value & ((1 << 64) - 1)
-    return [(i, (unsigned >> (16 * i)) & 0xFFFF) for i in range(_BANDS)]
+    return [
+        (i, (unsigned >> lo) & ((1 << (hi - lo)) - 1))
+        for i, (lo, hi) in enumerate(zip(_BAND_EDGES, _BAND_EDGES[1:], strict=False))
+    ]
 
 
 # The order in which articles count as "first": Kafka timestamp, then position in the log.

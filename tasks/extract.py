@@ -127,8 +127,25 @@ def canonicalise_entities(raw: list[tuple[str, str, int, int]]) -> list[Mention]
     return mentions
 
 
+def _person_start(ent: Span) -> int:
+    """Widen a PERSON span over a given name the small model left out ("Oleksii Reznikov")."""
+    start = ent.start
+    while start > 0:
+        prev = ent.doc[start - 1]
+        if prev.pos_ == "PROPN" and prev.is_title and prev.ent_type_ == "" and prev.lower_ not in _TITLES:
+            start -= 1
+        else:
+            break
+    return start
+
+
 def extract_entities(doc: Doc) -> list[Mention]:
-    raw = [(e.text, e.label_, e.start_char, e.end_char) for e in doc.ents if e.label_ in ENTITY_TYPES]
+    raw = []
+    for e in doc.ents:
+        if e.label_ not in ENTITY_TYPES:
+            continue
+        span = doc[_person_start(e) : e.end] if e.label_ == "PERSON" else e
+        raw.append((span.text, e.label_, span.start_char, span.end_char))
     return canonicalise_entities(raw)
 
 

@@ -1,0 +1,95 @@
+import datetime as dt
+
+from newsflow.events import ArticleEvent
+from newsflow.source import RawRecord
+from tasks.clean import clean_event, clean_text, detect_language, normalise, parse_timestamp
+from tasks.dedup import NEAR_DUPLICATE_BITS, DedupIndex, content_hash, hamming, simhash
+from tasks.clean import clean_batch
+
+
+def _event(body: str | None, offset: int = 0, content_type: str = "text/plain", id_: str = "a") -> ArticleEvent:
+    record = RawRecord("t", 0, offset, 1_700_000_000_000 + offset, None, b"")
+    return ArticleEvent(id_, None, None, None, None, body, content_type, record)
+
+
+def test_seed_boilerplate_is_removed_and_last_paragraph_kept(seed_text: str) -> None:
+    body = clean_text(seed_text)
+    assert "Leo covers Congress" not in body
+    assert "In Other News" not in body and "Load More" not in body
+    assert body.endswith("the Iranian nuclear program during the discussion.")
+    assert body.startswith("White House officials are downplaying")
+    assert body.count("\n\n") == 11  # all 12 article paragraphs survive
+
+
+def test_bio_like_sentence_mid_article_is_kept() -> None:
+    text = "Leo covers Congress for us, said the editor.\n\nSecond paragraph of the story."
+    assert clean_text(text) == text
+
+
+def test_normalise_invisible_characters_and_hyphenation() -> None:
+    assert normalise("inter-\nnational\u200b news\u00a0today") == "international news today"
+    assert normalise("a\u202eb") == "ab"
+    assert normalise("line one\nline two\n\n\npara two") == "line one line two\n\npara two"
+
+
+def test_language() -> None:
+    assert detect_language("The president spoke to reporters on Monday about the war.")[0] == "en"
+    assert detect_language("Der Präsident sprach am Montag mit Journalisten über den Krieg.")[0] == "de"
+    assert detect_language("  ... ") == (None, None)
+
+
+def test_html_event_is_extracted() -> None:
+    html = (
+        "<html><head><title>Big news</title></head><body><nav>Home | World</nav><article>"
+        + "".join(f"<p>Paragraph {i} of the report says the talks will continue next week in Geneva.</p>" for i in range(8))
+        + "</article><footer>Copyright 2021</footer><script>alert(1)</script></body></html>"
+    )
+    article = clean_event(_event(html, content_type="text/html"), 2_000_000)
+    assert article.body and "Paragraph 0" in article.body and "alert" not in article.body
+    assert "Home | World" not in article.body
+    assert article.title == "Big news"
+    assert article.language == "en" and article.analysable
+
+
+def test_oversized_and_missing_bodies_are_not_parsed() -> None:
+    big = clean_event(_event("word " * 1000), max_body_chars=100)
+    assert big.body is None and big.body_chars == 5000 and not big.analysable
+    missing = clean_event(_event(None), 100)
+    assert missing.body is None and missing.body_chars == 0
+
+
+def test_timestamps() -> None:
+    assert parse_timestamp("2021-12-06") == dt.datetime(2021, 12, 6, tzinfo=dt.UTC)
+    assert parse_timestamp("2021-12-06T10:00:00Z") == dt.datetime(2021, 12, 6, 10, tzinfo=dt.UTC)
+    assert parse_timestamp("last tuesday") is None
+
+
+def test_exact_and_near_duplicates(seed_text: str) -> None:
+    wire = seed_text.replace("Load More", "")
+    syndicated = clean_text(seed_text).replace("White House officials", "Officials at the White House")
+    index = DedupIndex()
+    articles = clean_batch(
+        [_event(seed_text, 0, id_="orig"), _event(wire, 1, id_="copy"),
+         _event(syndicated, 2, id_="wire"), _event("Completely different text " * 20, 3, id_="other")],
+        index, 2_000_000,
+    )
+    kinds = {a.event.id: (a.duplicate_of, a.duplicate_kind) for a in articles}
+    assert kinds["orig"] == (None, None)
+    assert kinds["copy"] == ("orig", "exact")
+    assert kinds["wire"] == ("orig", "near")
+    assert kinds["other"] == (None, None)
+
+
+def test_reprocessing_does_not_find_itself(seed_text: str) -> None:
+    """After a crash the same offsets run again against an index that already holds them."""
+    index = DedupIndex()
+    first = clean_batch([_event(seed_text, 5, id_="a")], index, 2_000_000)
+    again = clean_batch([_event(seed_text, 5, id_="a")], index, 2_000_000)
+    assert first[0].duplicate_of is None and again[0].duplicate_of is None
+
+
+def test_simhash_is_stable_and_close_for_small_edits(seed_text: str) -> None:
+    body = clean_text(seed_text)
+    assert simhash(body) == simhash(body)
+    assert hamming(simhash(body), simhash(body.replace("Monday", "Sunday"))) <= NEAR_DUPLICATE_BITS
+    assert content_hash("Hello,  World") == content_hash("hello world")

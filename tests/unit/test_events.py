@@ -1,0 +1,35 @@
+from newsflow.events import ArticleEvent, Unparseable, decode
+from newsflow.source import records_from_values
+
+
+def _decode(value: bytes):  # type: ignore[no-untyped-def]
+    return decode(records_from_values([value])[0])
+
+
+def test_good_event_decodes(seed_event_bytes: bytes) -> None:
+    event = _decode(seed_event_bytes)
+    assert isinstance(event, ArticleEvent)
+    assert event.id == "5746d6ddd9dd780a"
+    assert event.content_type == "text/plain"
+    assert event.body and event.body.startswith("White House officials")
+
+
+def test_bad_events_say_why() -> None:
+    cases = {
+        b"{not json": "malformed_json",
+        b"\xff\xfe\x00": "invalid_utf8",
+        b"[1, 2]": "not_an_object",
+        b'{"body": "no id"}': "bad_field",
+        b'{"id": "x", "body": 42}': "bad_field",
+        b"[" * 10_000: "too_deep",
+    }
+    for raw, kind in cases.items():
+        result = _decode(raw)
+        assert isinstance(result, Unparseable), raw[:20]
+        assert result.kind == kind
+        assert result.error
+
+
+def test_missing_body_is_an_event_for_the_suite_to_judge() -> None:
+    event = _decode(b'{"id": "a1", "title": "t"}')
+    assert isinstance(event, ArticleEvent) and event.body is None

@@ -1,0 +1,50 @@
+from pathlib import Path
+
+import pyarrow as pa
+
+from newsflow.schemas import to_table
+from newsflow.sink import chunk_file_name, land_batch, read_table
+from newsflow.source import Batch, RawRecord
+
+
+def _batch(offsets: range, partition: int = 0) -> Batch:
+    return Batch([RawRecord("news", partition, o, 1_638_792_000_000, None, b"x") for o in offsets])
+
+
+def _dead_letters(batch: Batch) -> dict[str, pa.Table]:
+    rows = [{"kafka_topic": r.topic, "kafka_partition": r.partition, "kafka_offset": r.offset,
+             "error_kind": "malformed_json", "error": "e", "dead_lettered_at": 0,
+             "pipeline_version": "t"} for r in batch.records]
+    return {"dead_letters": to_table("dead_letters", rows)}
+
+
+def test_file_names_are_deterministic_and_dated_by_kafka_time(tmp_path: Path) -> None:
+    batch = _batch(range(10, 15))
+    (landed,) = land_batch(tmp_path, _dead_letters(batch), batch)
+    assert landed.path == tmp_path / "dead_letters" / "ingest_date=2021-12-06" / chunk_file_name("news", 0, 10)
+    assert not list(tmp_path.rglob(".*tmp*"))  # no temp files left behind
+
+
+def test_replay_after_crash_overwrites_instead_of_duplicating(tmp_path: Path) -> None:
+    # First attempt landed offsets 10..29 as one file, then crashed before committing.
+    first = _batch(range(10, 30))
+    land_batch(tmp_path, _dead_letters(first), first)
+    # The restart resumes at the committed offset 10 with smaller batches.
+    for offsets in (range(10, 20), range(20, 30)):
+        batch = _batch(offsets)
+        land_batch(tmp_path, _dead_letters(batch), batch)
+    offsets = read_table(tmp_path, "dead_letters")["kafka_offset"].to_pylist()
+    assert sorted(offsets) == list(range(10, 30))
+
+
+def test_stale_files_of_other_partitions_are_untouched(tmp_path: Path) -> None:
+    other = _batch(range(50, 60), partition=1)
+    land_batch(tmp_path, _dead_letters(other), other)
+    mine = _batch(range(0, 5), partition=0)
+    land_batch(tmp_path, _dead_letters(mine), mine)
+    assert read_table(tmp_path, "dead_letters").num_rows == 15
+
+
+def test_read_table_of_nothing_has_the_schema(tmp_path: Path) -> None:
+    table = read_table(tmp_path, "articles")
+    assert table.num_rows == 0 and "article_id" in table.schema.names
