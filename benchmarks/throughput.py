@@ -1,0 +1,124 @@
+"""Throughput of the pipeline against bare NLP and raw Kafka consumption, in one run.
+
+    python benchmarks/throughput.py [--articles N] [--batch 50]
+
+Corpus: the seed plus the benchmark HTML pages (if ../shared/eval is present), repeated with
+varied ids and a varied sentence so that none is a duplicate. Prints articles/s for
+(1) bare spaCy nlp.pipe on the same cleaned texts, (2) the pipeline stages without Kafka,
+(3) end to end Kafka -> Parquet through the Prefect flow, (4) raw kafka-python consumption,
+their ratios, and peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+EVAL = ROOT.parent / "shared" / "eval" / "article-extraction" / "html"
+
+
+def corpus(n: int) -> list[bytes]:
+    seed = (ROOT / "seeds" / "000_5746d6ddd9dd780a.txt").read_text(encoding="utf-8")
+    bases = [("text/plain", seed)]
+    if EVAL.exists():
+        bases += [("text/html", gzip.decompress(p.read_bytes()).decode("utf-8", "replace"))
+                  for p in sorted(EVAL.glob("*.html.gz"))]
+    events = []
+    for i in range(n):
+        content_type, body = bases[i % len(bases)]
+        marker = f"Benchmark copy {i} was filed at desk number {i * 7919 % 10007} for review."
+        body = body.replace("</body>", f"<p>{marker}</p></body>") if content_type == "text/html" else f"{body}\n\n{marker}"
+        events.append(json.dumps({"id": f"bench-{i:06d}", "body": body, "content_type": content_type,
+                                  "published_at": "2021-12-06", "source": "bench"}).encode())
+    return events
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--articles", type=int, default=120)
+    parser.add_argument("--batch", type=int, default=50)
+    args = parser.parse_args()
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+    from newsflow.broker import EmbeddedBroker, ensure_topics
+    from newsflow.config import BatchLimits
+    from newsflow.events import decode_batch
+    from newsflow.pipeline import process_batch
+    from newsflow.source import MemorySource, records_from_values
+    from tasks.clean import clean_batch
+    from tasks.dedup import DedupIndex
+    from tasks.nlp import load_nlp, parse
+    from tasks.validate import default_validator
+
+    values = corpus(args.articles)
+    print(f"corpus: {len(values)} events, {sum(map(len, values)) / 1e6:.1f} MB, {os.cpu_count()} cores")
+    load_nlp()
+    validator = default_validator()
+
+    # (1) Bare NLP on exactly the texts the pipeline analyses.
+    events, _ = decode_batch(records_from_values(values))
+    texts = [a.body or "" for a in clean_batch(events, DedupIndex(), 2_000_000) if a.analysable]
+    started = time.perf_counter()
+    parse(texts)
+    bare = len(texts) / (time.perf_counter() - started)
+
+    # (2) All stages, no Kafka, no Prefect.
+    source = MemorySource(records_from_values(values))
+    index = DedupIndex()
+    started = time.perf_counter()
+    while (batch := source.poll_batch(BatchLimits(max_records=args.batch))).records:
+        process_batch(batch, index, validator)
+    stages = len(values) / (time.perf_counter() - started)
+
+    # (3) End to end through Kafka and the Prefect flow, and (4) raw consumption.
+    from kafka import KafkaConsumer, KafkaProducer
+
+    from flows.ingest import ingest
+
+    with EmbeddedBroker() as broker, tempfile.TemporaryDirectory() as out:
+        topic = "bench.articles"
+        ensure_topics(broker.bootstrap_servers, {topic: 2, f"{topic}.dlq": 1})
+        producer = KafkaProducer(bootstrap_servers=broker.bootstrap_servers, max_request_size=16 << 20)
+        for v in values:
+            producer.send(topic, v)
+        producer.flush()
+        producer.close()
+        consumer = KafkaConsumer(topic, bootstrap_servers=broker.bootstrap_servers,
+                                 auto_offset_reset="earliest", group_id=None, consumer_timeout_ms=3000)
+        started, count = time.perf_counter(), 0
+        for _ in consumer:
+            count += 1
+            if count == len(values):
+                break
+        raw = count / (time.perf_counter() - started)
+        consumer.close()
+        summary = ingest(mode="drain", bootstrap_servers=broker.bootstrap_servers, topic=topic,
+                         output_dir=out, batch_records=args.batch)
+        # The flow's own clock runs from the first poll to the last commit, so it includes the
+        # consumer-group join and the final idle poll that proves the topic is drained.
+        end_to_end = summary["records"] / summary["seconds"]
+
+    print(f"{'measure':<44} {'articles/s':>10}")
+    print(f"{'(1) bare spaCy nlp.pipe (analysable texts)':<44} {bare:>10.1f}")
+    print(f"{'(2) all stages, in memory (incl. GX)':<44} {stages:>10.1f}")
+    print(f"{'(3) end to end Kafka -> Parquet (flow)':<44} {end_to_end:>10.1f}")
+    print(f"{'(4) raw kafka-python consume':<44} {raw:>10.1f}")
+    print(f"ratio stages / bare NLP:      {stages / bare:.2f}")
+    print(f"ratio end-to-end / bare NLP:  {end_to_end / bare:.2f}")
+    print(f"peak RSS: {peak_rss_mb():.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
