@@ -93,9 +93,9 @@ class DedupIndex:
         best: _Entry | None = None
         for band in _bands(sim):
             for entry in self.by_band.get(band, ()):
-                if entry.position < position and hamming(entry.simhash, sim) <= NEAR_DUPLICATE_BITS:
-                    if best is None or entry.position < best.position:
-                        best = entry
+                close = entry.position < position and hamming(entry.simhash, sim) <= NEAR_DUPLICATE_BITS
+                if close and (best is None or entry.position < best.position):
+                    best = entry
         return (best.article_id, "near") if best else None
 
     @classmethod

@@ -2,9 +2,15 @@ import datetime as dt
 
 from newsflow.events import ArticleEvent
 from newsflow.source import RawRecord
-from tasks.clean import clean_event, clean_text, detect_language, normalise, parse_timestamp
+from tasks.clean import (
+    clean_batch,
+    clean_event,
+    clean_text,
+    detect_language,
+    normalise,
+    parse_timestamp,
+)
 from tasks.dedup import NEAR_DUPLICATE_BITS, DedupIndex, content_hash, hamming, simhash
-from tasks.clean import clean_batch
 
 
 def _event(body: str | None, offset: int = 0, content_type: str = "text/plain", id_: str = "a") -> ArticleEvent:

@@ -1,9 +1,9 @@
 import datetime as dt
 
 from tasks.dates import resolve_date
-from tasks.geo import resolve_places
 from tasks.enrich import tone
 from tasks.extract import canonicalise_entities, parse_amount
+from tasks.geo import resolve_places
 
 MONDAY = dt.date(2021, 12, 6)
 

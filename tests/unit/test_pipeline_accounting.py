@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 from newsflow.accounting import account
+from newsflow.config import BatchLimits
 from newsflow.pipeline import process_batch
 from newsflow.sink import land_batch
 from newsflow.source import Batch, MemorySource, records_from_values
-from newsflow.config import BatchLimits
 from tasks.dedup import DedupIndex
 
 GERMAN = ("Die Regierung in Berlin hat am Montag neue Maßnahmen beschlossen, um die Energiepreise "

@@ -3,7 +3,6 @@ import json
 from pathlib import Path
 
 from newsflow.replay import collect_files, events_from_file
-
 from tests.conftest import SEED
 
 
