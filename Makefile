@@ -6,7 +6,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install demo test unit lint bench eval clean
+.PHONY: install browser demo test unit lint bench eval clean
 
 # Installs are pinned by constraints.txt (regenerate with `$(BIN)/pip freeze --exclude-editable`).
 $(BIN)/.installed: pyproject.toml constraints.txt
@@ -17,11 +17,20 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 
 install: $(BIN)/.installed
 
+# Browser tests use Debian's Chromium and ChromeDriver (no browser download at run time).
+browser:
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian chromium + chromium-driver for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	  else echo "browser tests need: apt-get install chromium chromium-driver" >&2; fi; \
+	fi
+
 demo: install
 	$(BIN)/newsflow demo
 
 # pytest exits 5 when it collects nothing; that is a broken suite here, not a pass.
-test: install
+test: install browser
 	$(BIN)/python -m pytest -ra; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
 

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 import pyarrow as pa
 from prefect import flow, get_run_logger, task
+from prefect.runtime import flow_run
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
@@ -38,10 +39,11 @@ from newsflow.sink import LandedFile, land_batch
 from newsflow.source import Batch, KafkaSource, Source
 from tasks.clean import CleanArticle
 from tasks.dedup import DedupIndex
-from tasks.validate import TableResult, default_validator
+from tasks.validate import TableResult, build_data_docs, default_validator
 
 # Prefect must not hash or persist batches, consumers or models: every task opts out of caching.
 stage = task(cache_policy=NO_CACHE, persist_result=False)
+DOCS_SAMPLE_ROWS = 2000
 
 
 @stage(name="poll-batch")
@@ -77,10 +79,19 @@ def enrich(analysis: Analysis) -> Analysis:
 @stage(name="validate")
 def validate(
     articles: list[CleanArticle], analysis: Analysis
-) -> tuple[dict[str, pa.Table], dict[str, TableResult]]:
-    """Build the tables and run each GX suite; failing rows move to quarantine."""
+) -> tuple[dict[str, pa.Table], dict[str, pa.Table], dict[str, TableResult]]:
+    """Build the tables and run each GX suite; failing rows move to quarantine.
+
+    Returns the tables as built (for Data Docs), as routed, and the validation results."""
     tables = build_tables(articles, analysis, dt.datetime.now(dt.UTC))
-    return validate_and_route(tables, default_validator())
+    routed, results = validate_and_route(tables, default_validator())
+    return tables, routed, results
+
+
+@stage(name="data-docs")
+def data_docs(samples: dict[str, pa.Table], output_dir: Path, run_name: str) -> Path:
+    """Build GX Data Docs for this run's rows, once per flow run."""
+    return build_data_docs(samples, output_dir / "data_docs", run_name)
 
 
 @stage(name="land", retries=3, retry_delay_seconds=[1, 5, 15])
@@ -116,11 +127,22 @@ class RunTotals:
     dead_letter_errors: Counter[str] = field(default_factory=Counter)
     expectations_evaluated: int = 0
     table_failures: list[str] = field(default_factory=list)
+    # Up to DOCS_SAMPLE_ROWS rows per table as built (before routing), for this run's Data Docs.
+    docs_sample: dict[str, pa.Table] = field(default_factory=dict)
+    data_docs: Path | None = None
     seconds: float = 0.0
+    # From the first non-empty poll to the last commit: excludes the group join and the final
+    # idle poll that proves a drained topic is empty.
+    active_seconds: float = 0.0
 
     def add(self, batch: Batch, tables: dict[str, pa.Table], results: dict[str, TableResult],
-            unparseable: list[Unparseable]) -> None:
+            unparseable: list[Unparseable], built: dict[str, pa.Table]) -> None:
         self.batches += 1
+        for name, table in built.items():
+            kept = self.docs_sample.get(name)
+            if kept is None or kept.num_rows < DOCS_SAMPLE_ROWS:
+                merged = table if kept is None else pa.concat_tables([kept, table])
+                self.docs_sample[name] = merged.slice(0, DOCS_SAMPLE_ROWS)
         self.records += len(batch)
         for name, table in tables.items():
             self.rows[name] += table.num_rows
@@ -141,7 +163,8 @@ class RunTotals:
             "quarantine_reasons": dict(self.quarantine_reasons),
             "dead_letter_errors": dict(self.dead_letter_errors),
             "seconds": round(self.seconds, 2),
-            "records_per_second": round(self.records / self.seconds, 2) if self.seconds else None,
+            "active_seconds": round(self.active_seconds, 2),
+            "records_per_second": round(self.records / self.active_seconds, 2) if self.active_seconds else None,
         }
 
 
@@ -156,13 +179,16 @@ def publish_artifacts(totals: RunTotals, settings: Settings) -> None:
     reasons = "\n".join(f"| {reason} | {n} |" for reason, n in totals.quarantine_reasons.most_common())
     dead = "\n".join(f"| {kind} | {n} |" for kind, n in totals.dead_letter_errors.most_common())
     failures = "\n".join(f"- {f}" for f in totals.table_failures) or "- none"
-    rate = f"{totals.records / totals.seconds:.2f}" if totals.seconds else "n/a"
+    docs = (f"[GX Data Docs for this run]({totals.data_docs.resolve().as_uri()}) "
+            f"(`{totals.data_docs}`)" if totals.data_docs else "no rows validated, no Data Docs")
+    rate = f"{totals.records / totals.active_seconds:.2f}" if totals.active_seconds else "n/a"
     create_markdown_artifact(
         key="newsflow-ingest-report",
         markdown=(
             f"# newsflow ingest\n\n"
             f"**{totals.records}** records, **{totals.batches}** batches, {totals.seconds:.1f} s "
             f"({rate} records/s); {totals.expectations_evaluated} expectations evaluated.\n\n"
+            f"{docs}\n\n"
             f"## Quarantine reasons\n\n| table: failed expectations | rows |\n|---|---|\n"
             f"{reasons or '| none | 0 |'}\n\n"
             f"## Dead letters (topic `{settings.kafka.dlq_topic}`)\n\n| error | records |\n|---|---|\n"
@@ -216,7 +242,9 @@ def run_ingest(
     totals = RunTotals()
     started = time.monotonic()
     idle_since = time.monotonic()
+    first_poll: float | None = None
     while not stopper.stop and (max_batches is None or totals.batches < max_batches):
+        poll_started = time.monotonic()
         batch = poll_batch(source, settings.limits)
         if not batch.records:
             if mode == "drain" and source.caught_up():
@@ -229,12 +257,14 @@ def run_ingest(
         events, unparseable = decode(batch)
         articles = clean(events, index, settings.max_body_chars)
         analysis = enrich(extract(articles, settings.nlp_processes))
-        tables, results = validate(articles, analysis)
+        built, tables, results = validate(articles, analysis)
         files = land(settings.output_dir, tables, unparseable, batch, publisher)
         _fault_point(totals.batches + 1)
         commit(source, batch)
-        totals.add(batch, tables, results, unparseable)
+        totals.add(batch, tables, results, unparseable, built)
         idle_since = time.monotonic()
+        first_poll = first_poll if first_poll is not None else poll_started
+        totals.active_seconds = idle_since - first_poll
         first, last = batch.records[0], batch.records[-1]
         logger.info(
             "batch %d: %d records (%s/%d@%d..%s/%d@%d) -> %d articles, %d quarantined, "
@@ -244,6 +274,9 @@ def run_ingest(
             tables["quarantine"].num_rows, len(unparseable), len(files),
         )
     totals.seconds = time.monotonic() - started
+    if totals.docs_sample:
+        run_name = flow_run.get_name() or "run"
+        totals.data_docs = data_docs(totals.docs_sample, settings.output_dir, run_name)
     return totals
 
 

@@ -180,6 +180,35 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the scheduled drain and the streaming deployments against PREFECT_API_URL."""
+    from prefect.settings import PREFECT_API_URL
+
+    from flows.deployments import serve_deployments
+
+    if not PREFECT_API_URL.value():
+        raise CliError(
+            "PREFECT_API_URL is not set: start `prefect server start` and "
+            "`export PREFECT_API_URL=http://127.0.0.1:4200/api` (deployments need a lasting API)."
+        )
+    _check_kafka(_settings(args))
+    print(f"serving newsflow-ingest/drain-scheduled (every {args.interval_minutes} min) and "
+          f"newsflow-ingest/stream (paused) against {PREFECT_API_URL.value()}")
+    serve_deployments(args.interval_minutes, limit=args.limit)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from newsflow.report import build_report
+
+    output = Path(args.output)
+    if not output.exists():
+        raise CliError(f"{output}: no such folder; run `newsflow ingest` (or `make demo`) first")
+    target = build_report(output, Path(args.html) if args.html else output / "report.html")
+    print(f"report written to {target}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newsflow", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -216,6 +245,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", default="output", help="output folder (default ./output)")
     p.add_argument("--partitions", type=int, default=3)
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("serve", help="serve the scheduled drain and stream deployments (needs a Prefect server)")
+    p.add_argument("--interval-minutes", type=float, default=float(os.environ.get("NEWSFLOW_DRAIN_INTERVAL_MIN", 5)))
+    p.add_argument("--limit", type=int, help="maximum concurrent flow runs")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("report", help="build an HTML report from the landed Parquet (DuckDB)")
+    p.add_argument("--output", default=os.environ.get("NEWSFLOW_OUTPUT", "output"), help="Parquet root")
+    p.add_argument("--html", help="where to write the report (default <output>/report.html)")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("check", help="check that no offset landed twice")
     p.add_argument("--output", default=os.environ.get("NEWSFLOW_OUTPUT", "output"))

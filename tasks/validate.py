@@ -111,3 +111,43 @@ def default_validator() -> BatchValidator:
     from newsflow.schemas import VALIDATED_TABLES
 
     return BatchValidator(VALIDATED_TABLES)
+
+
+def build_data_docs(samples: dict[str, pa.Table], site_dir: Path, run_name: str) -> Path:
+    """Validate each table's rows of this run through a GX checkpoint and update Data Docs there.
+
+    A separate context from the batch validator: Data Docs need stores and a checkpoint, which the
+    per-batch hot path does not. Called once per flow run; returns the site's index.html.
+    """
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx
+    from great_expectations.checkpoint import UpdateDataDocsAction
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    site_dir.mkdir(parents=True, exist_ok=True)
+    context.add_data_docs_site(
+        site_name="newsflow",
+        site_config={
+            "class_name": "SiteBuilder",
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(site_dir)},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        },
+    )
+    source = context.data_sources.add_pandas("newsflow")
+    for table, data in samples.items():
+        if data.num_rows == 0:
+            continue
+        config = load_suite_config(table)
+        suite = context.suites.add(gx.ExpectationSuite(name=config["name"], expectations=config["expectations"]))
+        batch_definition = source.add_dataframe_asset(name=table).add_batch_definition_whole_dataframe(run_name)
+        definition = context.validation_definitions.add(
+            gx.ValidationDefinition(name=f"{table}-{run_name}", data=batch_definition, suite=suite)
+        )
+        checkpoint = context.checkpoints.add(
+            gx.Checkpoint(name=f"{table}-docs", validation_definitions=[definition],
+                          actions=[UpdateDataDocsAction(name="update-data-docs")])
+        )
+        checkpoint.run(batch_parameters={"dataframe": data.to_pandas()})
+    return site_dir / "index.html"

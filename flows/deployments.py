@@ -1,0 +1,37 @@
+"""Deployments of the ingest flow: a scheduled drain run and a long-running stream run."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from prefect import serve
+
+from flows.ingest import ingest
+
+DRAIN = "drain-scheduled"
+STREAM = "stream"
+
+
+def build(interval_minutes: float = 5.0, stream_paused: bool = True):  # type: ignore[no-untyped-def]
+    """The two deployments. Streaming starts paused: it runs until stopped, so a user starts it
+    on purpose (`prefect deployment run newsflow-ingest/stream`) rather than on every serve."""
+    drain = ingest.to_deployment(
+        name=DRAIN,
+        interval=dt.timedelta(minutes=interval_minutes),
+        parameters={"mode": "drain"},
+        description="Consume everything new on the topic, land it, stop. Runs on an interval.",
+        tags=["newsflow", "drain"],
+    )
+    stream = ingest.to_deployment(
+        name=STREAM,
+        parameters={"mode": "stream"},
+        description="Consume continuously until the run is cancelled (SIGTERM finishes the batch in hand).",
+        tags=["newsflow", "stream"],
+        paused=stream_paused,
+    )
+    return drain, stream
+
+
+def serve_deployments(interval_minutes: float = 5.0, limit: int | None = None) -> None:
+    """Register both deployments with the Prefect API and execute their runs in this process."""
+    serve(*build(interval_minutes), limit=limit)
