@@ -18,9 +18,9 @@ from typing import Any, Literal
 
 import pyarrow as pa
 from prefect import flow, get_run_logger, task
-from prefect.runtime import flow_run
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.runtime import flow_run
 
 from newsflow.config import BatchLimits, Settings, settings_from_env
 from newsflow.deadletter import DeadLetterPublisher, dead_letter_rows
@@ -44,6 +44,10 @@ from tasks.validate import TableResult, build_data_docs, default_validator
 # Prefect must not hash or persist batches, consumers or models: every task opts out of caching.
 stage = task(cache_policy=NO_CACHE, persist_result=False)
 DOCS_SAMPLE_ROWS = 2000
+# Drain mode gives up (committing nothing it has not landed) when no partition is assigned for
+# this long, or when nothing at all arrives for this long while partitions are assigned.
+NO_ASSIGNMENT_LIMIT_S = 60.0
+DRAIN_IDLE_LIMIT_S = 300.0
 
 
 @stage(name="poll-batch")
@@ -109,11 +113,11 @@ def land(
     return land_batch(output_dir, tables, batch)
 
 
-@stage(name="commit-offsets", retries=2, retry_delay_seconds=[2, 10])
-def commit(source: Source, batch: Batch) -> dict[str, int]:
-    """Commit the batch's offsets: only reached once its files are durable."""
-    source.commit(batch)
-    return {f"{t}/{p}": o for (t, p), o in batch.next_offsets().items()}
+@stage(name="commit-offsets", retries=3, retry_delay_seconds=[2, 5, 15])
+def commit(source: Source, batch: Batch) -> bool:
+    """Commit the batch's offsets, only once its files are durable. Transient errors retry with
+    backoff; a rebalance returns False (the batch is redone by whoever owns the partitions)."""
+    return source.commit(batch)
 
 
 @dataclass
@@ -130,6 +134,7 @@ class RunTotals:
     # Up to DOCS_SAMPLE_ROWS rows per table as built (before routing), for this run's Data Docs.
     docs_sample: dict[str, pa.Table] = field(default_factory=dict)
     data_docs: Path | None = None
+    redone_batches: int = 0
     seconds: float = 0.0
     # From the first non-empty poll to the last commit: excludes the group join and the final
     # idle poll that proves a drained topic is empty.
@@ -158,6 +163,7 @@ class RunTotals:
     def as_dict(self) -> dict[str, Any]:
         return {
             "batches": self.batches,
+            "redone_batches": self.redone_batches,
             "records": self.records,
             "rows": dict(self.rows),
             "quarantine_reasons": dict(self.quarantine_reasons),
@@ -243,15 +249,23 @@ def run_ingest(
     started = time.monotonic()
     idle_since = time.monotonic()
     first_poll: float | None = None
+    group_settle_s = 2 * settings.kafka.session_timeout_ms / 1000 + settings.limits.max_wait_s
     while not stopper.stop and (max_batches is None or totals.batches < max_batches):
         poll_started = time.monotonic()
         batch = poll_batch(source, settings.limits)
         if not batch.records:
+            idle = time.monotonic() - idle_since
             if mode == "drain" and source.caught_up():
+                # Other members may hold partitions, or a dead one may, until the group evicts it
+                # (one session timeout) and hands its partitions to us: wait that long first.
+                if source.owns_all_partitions() or idle > group_settle_s:
+                    break
+                continue
+            if mode == "drain" and not source.has_assignment() and idle > NO_ASSIGNMENT_LIMIT_S:
+                logger.warning("no partitions assigned after %.0f s (does the topic exist?); stopping", idle)
                 break
-            if mode == "drain" and time.monotonic() - idle_since > max(settings.idle_timeout_s, 30):
-                logger.warning("no records and no partition assignment after %.0f s; stopping",
-                               time.monotonic() - idle_since)
+            if mode == "drain" and idle > DRAIN_IDLE_LIMIT_S:
+                logger.warning("no progress for %.0f s (broker unreachable?); stopping, nothing lost", idle)
                 break
             continue
         events, unparseable = decode(batch)
@@ -260,7 +274,11 @@ def run_ingest(
         built, tables, results = validate(articles, analysis)
         files = land(settings.output_dir, tables, unparseable, batch, publisher)
         _fault_point(totals.batches + 1)
-        commit(source, batch)
+        if not commit(source, batch):
+            totals.redone_batches += 1
+            logger.warning("batch %d landed but not committed (rebalance): it will be landed again",
+                           totals.batches + 1)
+            continue
         totals.add(batch, tables, results, unparseable, built)
         idle_since = time.monotonic()
         first_poll = first_poll if first_poll is not None else poll_started

@@ -92,8 +92,6 @@ class Settings:
     output_dir: Path = Path("output")
     # Bodies above this size are not parsed or analysed; the article is quarantined instead.
     max_body_chars: int = 2_000_000
-    # Drain mode stops after the topic has been idle this long with nothing left to read.
-    idle_timeout_s: float = 3.0
     nlp_processes: int = 1
 
     def with_overrides(self, **changes: Any) -> Settings:
@@ -127,7 +125,6 @@ def settings_from_env(**overrides: Any) -> Settings:
         limits=limits,
         output_dir=Path(env.get("NEWSFLOW_OUTPUT", "output")),
         max_body_chars=_env_int("NEWSFLOW_MAX_BODY_CHARS", Settings.max_body_chars),
-        idle_timeout_s=_env_float("NEWSFLOW_IDLE_TIMEOUT_S", Settings.idle_timeout_s),
         nlp_processes=_env_int("NEWSFLOW_NLP_PROCESSES", 1),
     )
     return settings.with_overrides(**overrides) if overrides else settings

@@ -63,6 +63,10 @@ class Source(Protocol):
 
     def caught_up(self) -> bool: ...
 
+    def has_assignment(self) -> bool: ...
+
+    def owns_all_partitions(self) -> bool: ...
+
     def close(self) -> None: ...
 
 
@@ -91,6 +95,12 @@ class MemorySource:
 
     def caught_up(self) -> bool:
         return self._position >= len(self._records)
+
+    def has_assignment(self) -> bool:
+        return True
+
+    def owns_all_partitions(self) -> bool:
+        return True
 
     def close(self) -> None:
         pass
@@ -154,24 +164,50 @@ class KafkaSource:
         batch.records.sort(key=lambda r: (r.topic, r.partition, r.offset))
         return batch
 
-    def commit(self, batch: Batch) -> None:
+    def commit(self, batch: Batch) -> bool:
+        """Commit the batch's offsets; False if the group rebalanced away from us meanwhile.
+
+        After a lost commit the partitions resume at their committed offsets (here or in the
+        consumer that now owns them), so the batch is landed again under the same file names.
+        """
         from kafka import TopicPartition
+        from kafka.errors import CommitFailedError
         from kafka.structs import OffsetAndMetadata
 
         offsets = {
             TopicPartition(topic, partition): OffsetAndMetadata(offset, "", -1)
             for (topic, partition), offset in batch.next_offsets().items()
         }
-        if offsets:
+        if not offsets:
+            return True
+        try:
             self._consumer.commit(offsets)
+        except CommitFailedError as exc:
+            log.warning("offsets not committed, the group rebalanced: %s", exc)
+            return False
+        return True
 
     def caught_up(self) -> bool:
         """True when every assigned partition has been read up to its end offset."""
+        from kafka.errors import KafkaError
+
         assignment = self._consumer.assignment()
         if not assignment:
             return False
-        ends = self._consumer.end_offsets(list(assignment))
-        return all(self._consumer.position(tp) >= ends.get(tp, 0) for tp in assignment)
+        try:
+            ends = self._consumer.end_offsets(list(assignment))
+            return all(self._consumer.position(tp) >= ends.get(tp, 0) for tp in assignment)
+        except KafkaError as exc:  # broker unreachable for now: not caught up, keep polling
+            log.warning("could not read end offsets: %s", exc)
+            return False
+
+    def has_assignment(self) -> bool:
+        return bool(self._consumer.assignment())
+
+    def owns_all_partitions(self) -> bool:
+        """True when this consumer is the only member holding the topic's partitions."""
+        partitions = self._consumer.partitions_for_topic(self._settings.topic) or set()
+        return len(self._consumer.assignment()) >= len(partitions) > 0
 
     def committed_offsets(self) -> dict[tuple[str, int], int | None]:
         assignment = self._consumer.assignment()

@@ -16,7 +16,9 @@ from tests.e2e.conftest import wait_for_text
 pytestmark = [pytest.mark.browser]
 
 
-def test_report_renders_with_figures(tmp_path: Path, browser, artifacts_dir: Path, seed_event_bytes: bytes, validator) -> None:  # type: ignore[no-untyped-def]
+def test_report_renders_with_figures(  # type: ignore[no-untyped-def]
+    tmp_path: Path, browser, artifacts_dir: Path, seed_event_bytes: bytes, validator
+) -> None:
     batch = Batch(records_from_values([seed_event_bytes, b"not json", b'{"id": "e", "body": ""}'], topic="news"))
     output = process_batch(batch, DedupIndex(), validator)
     land_batch(tmp_path, output.tables, batch)
