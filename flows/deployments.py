@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 
 from prefect import serve
+from prefect.deployments.runner import RunnerDeployment
 
 from flows.ingest import ingest
 
@@ -12,7 +14,7 @@ DRAIN = "drain-scheduled"
 STREAM = "stream"
 
 
-def build(interval_minutes: float = 5.0, stream_paused: bool = True):  # type: ignore[no-untyped-def]
+def build(interval_minutes: float = 5.0, stream_paused: bool = True) -> tuple[RunnerDeployment, RunnerDeployment]:
     """The two deployments. Streaming starts paused: it runs until stopped, so a user starts it
     on purpose (`prefect deployment run newsflow-ingest/stream`) rather than on every serve."""
     drain = ingest.to_deployment(
@@ -29,7 +31,8 @@ def build(interval_minutes: float = 5.0, stream_paused: bool = True):  # type: i
         tags=["newsflow", "stream"],
         paused=stream_paused,
     )
-    return drain, stream
+    # to_deployment is sync here (no running event loop); the cast tells mypy so.
+    return cast(RunnerDeployment, drain), cast(RunnerDeployment, stream)
 
 
 def serve_deployments(interval_minutes: float = 5.0, limit: int | None = None) -> None:

@@ -12,7 +12,7 @@ import os
 import signal
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -41,8 +41,8 @@ from tasks.clean import CleanArticle
 from tasks.dedup import DedupIndex
 from tasks.validate import TableResult, build_data_docs, default_validator
 
-# Prefect must not hash or persist batches, consumers or models: every task opts out of caching.
-stage = task(cache_policy=NO_CACHE, persist_result=False)
+# Prefect must not hash or persist batches, consumers or models: every task opts out of caching
+# (cache_policy=NO_CACHE) and of result persistence.
 DOCS_SAMPLE_ROWS = 2000
 # Drain mode gives up (committing nothing it has not landed) when no partition is assigned for
 # this long, or when nothing at all arrives for this long while partitions are assigned.
@@ -50,37 +50,37 @@ NO_ASSIGNMENT_LIMIT_S = 60.0
 DRAIN_IDLE_LIMIT_S = 300.0
 
 
-@stage(name="poll-batch")
+@task(name="poll-batch", cache_policy=NO_CACHE, persist_result=False)
 def poll_batch(source: Source, limits: BatchLimits) -> Batch:
     """Read one micro-batch, bounded by record count, bytes and time."""
     return source.poll_batch(limits)
 
 
-@stage(name="decode")
+@task(name="decode", cache_policy=NO_CACHE, persist_result=False)
 def decode(batch: Batch) -> tuple[list[ArticleEvent], list[Unparseable]]:
     """Split records into article events and unparseable ones."""
     return decode_stage(batch)
 
 
-@stage(name="clean")
+@task(name="clean", cache_policy=NO_CACHE, persist_result=False)
 def clean(events: list[ArticleEvent], index: DedupIndex, max_body_chars: int) -> list[CleanArticle]:
     """Main text, boilerplate, normalisation, language, duplicates."""
     return clean_stage(events, index, max_body_chars)
 
 
-@stage(name="extract")
+@task(name="extract", cache_policy=NO_CACHE, persist_result=False)
 def extract(articles: list[CleanArticle], n_process: int) -> Analysis:
     """Entities, quotes, amounts and dates of the analysable articles."""
     return extract_stage(articles, n_process)
 
 
-@stage(name="enrich")
+@task(name="enrich", cache_policy=NO_CACHE, persist_result=False)
 def enrich(analysis: Analysis) -> Analysis:
     """Geocoding, tone, themes and keywords."""
     return enrich_stage(analysis)
 
 
-@stage(name="validate")
+@task(name="validate", cache_policy=NO_CACHE, persist_result=False)
 def validate(
     articles: list[CleanArticle], analysis: Analysis
 ) -> tuple[dict[str, pa.Table], dict[str, pa.Table], dict[str, TableResult]]:
@@ -92,13 +92,13 @@ def validate(
     return tables, routed, results
 
 
-@stage(name="data-docs")
+@task(name="data-docs", cache_policy=NO_CACHE, persist_result=False)
 def data_docs(samples: dict[str, pa.Table], output_dir: Path, run_name: str) -> Path:
     """Build GX Data Docs for this run's rows, once per flow run."""
     return build_data_docs(samples, output_dir / "data_docs", run_name)
 
 
-@stage(name="land", retries=3, retry_delay_seconds=[1, 5, 15])
+@task(name="land", cache_policy=NO_CACHE, persist_result=False, retries=3, retry_delay_seconds=[1, 5, 15])
 def land(
     output_dir: Path,
     tables: dict[str, pa.Table],
@@ -113,7 +113,7 @@ def land(
     return land_batch(output_dir, tables, batch)
 
 
-@stage(name="commit-offsets", retries=3, retry_delay_seconds=[2, 5, 15])
+@task(name="commit-offsets", cache_policy=NO_CACHE, persist_result=False, retries=3, retry_delay_seconds=[2, 5, 15])
 def commit(source: Source, batch: Batch) -> bool:
     """Commit the batch's offsets, only once its files are durable. Transient errors retry with
     backoff; a rebalance returns False (the batch is redone by whoever owns the partitions)."""
@@ -310,12 +310,11 @@ def ingest(
 ) -> dict[str, Any]:
     """Consume article events in micro-batches and land validated Parquet; drain or stream."""
     settings = settings_from_env()
-    kafka_changes = {k: v for k, v in {"bootstrap_servers": bootstrap_servers, "topic": topic,
-                                        "group_id": group_id}.items() if v}
-    if kafka_changes:
-        from dataclasses import replace
-
-        settings = settings.with_overrides(kafka=replace(settings.kafka, **kafka_changes))
+    kafka = settings.kafka
+    kafka = replace(kafka, bootstrap_servers=bootstrap_servers) if bootstrap_servers else kafka
+    kafka = replace(kafka, topic=topic) if topic else kafka
+    kafka = replace(kafka, group_id=group_id) if group_id else kafka
+    settings = settings.with_overrides(kafka=kafka)
     if output_dir:
         settings = settings.with_overrides(output_dir=Path(output_dir))
     if batch_records:

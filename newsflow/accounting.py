@@ -39,7 +39,7 @@ class Accounting:
         ]
 
 
-def _offsets(table) -> Counter[Offset]:  # type: ignore[no-untyped-def]
+def _offsets(table) -> Counter[Offset]:
     return Counter(
         zip(
             table["kafka_topic"].to_pylist(),

@@ -58,7 +58,7 @@ def _check_kafka(settings: Settings) -> None:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     from newsflow.broker import ensure_topics
-    from newsflow.replay import collect_files, events_from_file, produce
+    from newsflow.replay import OutgoingEvent, collect_files, events_from_file, produce
 
     settings = _settings(args)
     try:
@@ -70,7 +70,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     _check_kafka(settings)
     ensure_topics(settings.kafka.bootstrap_servers, {settings.kafka.topic: args.partitions},
                   settings.kafka.client_options())
-    events = []
+    events: list[OutgoingEvent] = []
     for path in files:
         try:
             events.extend(events_from_file(path, source=args.source))

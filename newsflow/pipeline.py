@@ -62,7 +62,8 @@ def extract_stage(articles: list[CleanArticle], n_process: int = 1) -> Analysis:
     docs = parse([articles[i].body or "" for i in positions], n_process=n_process)
     analysis = Analysis()
     for i, doc in zip(positions, docs, strict=True):
-        published = articles[i].published_at.date() if articles[i].published_at else None
+        published_at = articles[i].published_at
+        published = published_at.date() if published_at else None
         analysis.docs[i] = doc
         analysis.extractions[i] = extract_article(doc, published)
     return analysis

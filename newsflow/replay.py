@@ -70,8 +70,9 @@ def events_from_file(path: Path, *, source: str | None = None) -> Iterator[Outgo
         raw = path.read_bytes()
         content = gzip.decompress(raw) if suffix == ".html.gz" else raw
         meta = _sidecar(path)
+        event_id = str(meta.get("id") or stable_id(path, content))
         event = {
-            "id": meta.get("id") or stable_id(path, content),
+            "id": event_id,
             "url": meta.get("url"),
             "source": meta.get("source") or source,
             "title": meta.get("title"),
@@ -79,7 +80,7 @@ def events_from_file(path: Path, *, source: str | None = None) -> Iterator[Outgo
             "body": content.decode("utf-8", errors="replace"),
             "content_type": "text/plain" if suffix == ".txt" else "text/html",
         }
-        yield OutgoingEvent(event["id"].encode(), encode(event), str(path))
+        yield OutgoingEvent(event_id.encode(), encode(event), str(path))
     elif suffix == ".json":
         data = json.loads(path.read_text(encoding="utf-8"))
         for i, item in enumerate(data if isinstance(data, list) else [data]):

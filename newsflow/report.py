@@ -12,7 +12,7 @@ from typing import Any
 from newsflow.schemas import TABLES
 
 
-def _connect(output_dir: Path):  # type: ignore[no-untyped-def]
+def _connect(output_dir: Path):
     """A DuckDB connection with one view per landed table (empty views for tables with no files)."""
     import duckdb
 
@@ -30,11 +30,11 @@ def _connect(output_dir: Path):  # type: ignore[no-untyped-def]
     return con
 
 
-def _rows(con, sql: str) -> list[tuple[Any, ...]]:  # type: ignore[no-untyped-def]
+def _rows(con, sql: str) -> list[tuple[Any, ...]]:
     return con.execute(sql).fetchall()
 
 
-def _png(fig) -> str:  # type: ignore[no-untyped-def]
+def _png(fig) -> str:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
     import matplotlib.pyplot as plt

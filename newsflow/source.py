@@ -59,7 +59,7 @@ class Source(Protocol):
 
     def poll_batch(self, limits: BatchLimits) -> Batch: ...
 
-    def commit(self, batch: Batch) -> None: ...
+    def commit(self, batch: Batch) -> bool: ...
 
     def caught_up(self) -> bool: ...
 
@@ -90,8 +90,9 @@ class MemorySource:
             self._position += 1
         return batch
 
-    def commit(self, batch: Batch) -> None:
+    def commit(self, batch: Batch) -> bool:
         self.committed.update(batch.next_offsets())
+        return True
 
     def caught_up(self) -> bool:
         return self._position >= len(self._records)

@@ -142,7 +142,7 @@ def extract_html(html: str) -> HtmlExtract:
 
 
 @lru_cache(maxsize=1)
-def _language_identifier():  # type: ignore[no-untyped-def]
+def _language_identifier():
     from py3langid import langid
 
     return langid.LanguageIdentifier.from_modelpath(

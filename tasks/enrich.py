@@ -104,7 +104,7 @@ def themes(text: str) -> list[dict[str, Any]]:
 def keywords(doc: Doc, limit: int = 10) -> list[str]:
     """Key phrases: noun chunks without determiners or stop words, ranked by frequency with a
     bonus for multi-word phrases and for phrases early in the text."""
-    scores: Counter[str] = Counter()
+    scores: dict[str, float] = {}
     n = max(1, len(doc))
     for chunk in doc.noun_chunks:
         tokens = [t for t in chunk if not (t.is_stop or t.is_punct or t.pos_ in ("DET", "PRON", "NUM"))]
@@ -114,8 +114,8 @@ def keywords(doc: Doc, limit: int = 10) -> list[str]:
         if len(phrase) < 3:
             continue
         position_bonus = 1.0 - 0.5 * chunk.start / n
-        scores[phrase] += (1.0 + 0.5 * (len(tokens) - 1)) * position_bonus
-    return [p for p, _ in scores.most_common(limit)]
+        scores[phrase] = scores.get(phrase, 0.0) + (1.0 + 0.5 * (len(tokens) - 1)) * position_bonus
+    return sorted(scores, key=lambda p: -scores[p])[:limit]
 
 
 def geocode(entities: list[Mention]) -> list[dict[str, Any]]:

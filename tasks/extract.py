@@ -233,7 +233,7 @@ def extract_quotes(doc: Doc, entities: list[Mention]) -> list[dict[str, Any]]:
             "_end": q.end,
         }
         # A short quoted phrase with nobody saying it is a scare quote or a title, not a quote.
-        if speaker is None and len(quote["text"].split()) < 6:
+        if speaker is None and len(text[q.start : q.end].split()) < 6:
             continue
         results.append(quote)
         previous = quote
@@ -340,8 +340,8 @@ def _counted_thing(span: Span) -> str | None:
             obj = [c for c in span.doc[t.i + 1].children if c.dep_ == "pobj"]
             if obj:
                 noun = obj[0]
-                mods = [m.text for m in noun.lefts if m.dep_ in ("amod", "compound")]
-                return " ".join([*mods, noun.text])
+                words = [m.text for m in noun.lefts if m.dep_ in ("amod", "compound")]
+                return " ".join([*words, noun.text])
     return None
 
 

@@ -82,11 +82,11 @@ class Gazetteer:
         import pycountry
 
         for country in pycountry.countries:
-            place = self.countries.get(country.alpha_2)
-            if place:
+            known = self.countries.get(country.alpha_2)
+            if known:
                 for attr in ("name", "official_name", "common_name"):
                     if getattr(country, attr, None):
-                        self._add(getattr(country, attr), place)
+                        self._add(getattr(country, attr), known)
         for alias, code in COUNTRY_ALIASES.items():
             if code in self.countries:
                 self._add(alias, self.countries[code])

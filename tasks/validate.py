@@ -85,6 +85,7 @@ class BatchValidator:
         )
         result = TableResult(table, data.num_rows, bool(outcome.success))
         for item in outcome.results:
+            assert item.expectation_config is not None  # always set on a suite run's results
             config = item.expectation_config.to_json_dict()
             name = describe(config)
             result.evaluated += 1

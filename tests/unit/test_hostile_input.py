@@ -1,0 +1,80 @@
+"""Hostile input, generated: nothing crashes a batch, and every record lands in exactly one place."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from newsflow.accounting import account
+from newsflow.config import KafkaSettings
+from newsflow.pipeline import process_batch
+from newsflow.sink import land_batch
+from newsflow.source import Batch, records_from_values
+from tasks.dedup import DedupIndex
+
+INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u202e\u202d\u2066\u2069\u00ad"
+hostile_text = st.lists(
+    st.text(alphabet=st.characters(codec="utf-8") | st.sampled_from(list(INVISIBLE)), max_size=40)
+    | st.sampled_from(["<script>alert(1)</script>", "<p>", "</p>", "<html>", " the talks ", "\n\n"]),
+    max_size=12,
+).map("".join)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=30),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=20,
+)
+events = st.fixed_dictionaries(
+    {"id": st.text(min_size=1, max_size=20), "body": hostile_text | st.none()},
+    optional={
+        "source": st.sampled_from(["../../etc", "/etc/passwd", "a/../../b", "..", "\x00"]) | st.text(max_size=20),
+        "content_type": st.sampled_from(["text/html", "text/plain", "application/x-evil", ""]),
+        "title": st.text(max_size=40) | st.integers(),
+        "published_at": st.text(max_size=30) | st.none(),
+    },
+).map(lambda e: json.dumps(e).encode())
+record_values = st.one_of(
+    st.binary(max_size=300),
+    json_values.map(lambda v: json.dumps(v).encode()),
+    st.integers(min_value=33, max_value=5000).map(lambda n: ("[" * n + "]" * n).encode()),
+    events,
+)
+
+
+def _check_batch(values: list[bytes], validator, output: Path) -> None:  # type: ignore[no-untyped-def]
+    batch = Batch(records_from_values(values, topic="fuzz"))
+    result = process_batch(batch, DedupIndex(), validator)
+    land_batch(output, result.tables, batch)
+    accounting = account(output)
+    assert accounting.doubled() == []
+    assert accounting.missing({("fuzz", 0): len(values)}) == []
+    for path in output.rglob("*"):
+        assert path.resolve().is_relative_to(output.resolve())
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.lists(record_values, min_size=1, max_size=6))
+def test_generated_batches_never_crash_and_are_accounted(validator, values: list[bytes]) -> None:  # type: ignore[no-untyped-def]
+    with tempfile.TemporaryDirectory() as folder:
+        _check_batch(values, validator, Path(folder))
+
+
+def test_ten_megabyte_body_and_script_only_html(validator, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    values = [
+        json.dumps({"id": "big", "body": "x" * 10_000_000}).encode(),
+        json.dumps({"id": "js", "content_type": "text/html",
+                    "body": "<html><body><script>" + "alert(1);" * 1000 + "</script></body></html>"}).encode(),
+        json.dumps({"id": "rtl", "body": "\u202e" + "Officials said the talks would resume next week. " * 10}).encode(),
+    ]
+    _check_batch(values, validator, tmp_path)
+    quarantined = {offset for _, _, offset in account(tmp_path).quarantined}
+    assert quarantined == {0, 1}  # the RTL-wrapped article is cleaned and kept
+
+
+def test_secrets_are_not_in_reprs() -> None:
+    settings_ = KafkaSettings(sasl_plain_username="svc", sasl_plain_password="s3cret-value")
+    assert "s3cret-value" not in repr(settings_)
+    assert settings_.client_options()["sasl_plain_password"] == "s3cret-value"
