@@ -10,8 +10,6 @@ from newsflow.source import RawRecord
 
 EVENT_FIELDS = ("id", "url", "source", "title", "published_at", "body", "content_type")
 CONTENT_TYPES = ("text/plain", "text/html")
-# JSON nested deeper than this is rejected before it can exhaust the parser's recursion.
-MAX_JSON_DEPTH = 32
 
 
 @dataclass(frozen=True)
@@ -37,30 +35,6 @@ class Unparseable:
     error: str
 
 
-def _json_depth_exceeds(text: str, limit: int) -> bool:
-    """Cheap bracket scan (ignoring strings) so hostile nesting is refused before json.loads."""
-    depth = 0
-    in_string = False
-    escaped = False
-    for ch in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch in "[{":
-            depth += 1
-            if depth > limit:
-                return True
-        elif ch in "]}":
-            depth -= 1
-    return False
-
-
 def _optional_str(payload: dict[str, Any], name: str) -> str | None:
     value = payload.get(name)
     if value is None:
@@ -81,10 +55,11 @@ def decode(record: RawRecord) -> ArticleEvent | Unparseable:
         return Unparseable(
             record, "invalid_utf8", f"invalid UTF-8 at byte {exc.start}: {exc.reason}"
         )
-    if _json_depth_exceeds(text, MAX_JSON_DEPTH):
-        return Unparseable(record, "too_deep", f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
     try:
         payload = json.loads(text)
+    except RecursionError:
+        # CPython's parser refuses nesting deeper than the recursion limit; nothing else to do.
+        return Unparseable(record, "too_deep", "JSON nested too deeply to parse")
     except json.JSONDecodeError as exc:
         return Unparseable(
             record, "malformed_json", f"malformed JSON: {exc.msg} (line {exc.lineno} col {exc.colno})"

@@ -127,8 +127,9 @@ def extract_html(html: str) -> HtmlExtract:
     import trafilatura
 
     # Measured on the benchmark pages (benchmarks/extraction_eval.py): dropping tables or
-    # de-duplicating segments costs recall and buys no precision, so both stay at defaults.
-    doc = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False)
+    # de-duplicating segments costs recall and buys no precision, so both stay at defaults;
+    # fast=True (no fallback extractors) scores the same F1 in about 60% of the time.
+    doc = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, fast=True)
     if doc is None:
         return HtmlExtract("", None, None, None, None)
     data = doc.as_dict() if hasattr(doc, "as_dict") else dict(doc)
@@ -151,8 +152,9 @@ def _language_identifier():
 
 
 def detect_language(text: str) -> tuple[str | None, float | None]:
-    """ISO 639-1 code and probability from the first few thousand characters."""
-    sample = text[:3000]
+    """ISO 639-1 code and probability from the first thousand characters (plenty for prose, and
+    the classifier's cost grows with the sample)."""
+    sample = text[:1000]
     if not re.search(r"\w", sample):
         return None, None
     lang, score = _language_identifier().classify(sample)
