@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import pyarrow.parquet as pq
+
 ROOT = Path(__file__).resolve().parents[1]
 EVAL = ROOT.parent / "shared" / "eval" / "article-extraction" / "html"
 
@@ -40,8 +42,52 @@ def corpus(n: int) -> list[bytes]:
     return events
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def peak_rss_mb() -> tuple[float, float]:
+    """Peak RSS of this process and of the largest child (NLP workers, ingest subprocess)."""
+    return (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+
+
+def streaming_latency(bootstrap: str, values: list[bytes], rate: float, processes: int) -> list[float]:
+    """Seconds from produce (record timestamp) to the Parquet rename, per article, in stream mode."""
+    import subprocess
+    import sys
+
+    from kafka import KafkaProducer
+
+    from newsflow.broker import ensure_topics
+
+    topic = "bench.stream"
+    ensure_topics(bootstrap, {topic: 2, f"{topic}.dlq": 1})
+    with tempfile.TemporaryDirectory() as out:
+        env = {**os.environ, "NEWSFLOW_BATCH_WAIT_S": "0.5", "NEWSFLOW_NLP_PROCESSES": str(processes)}
+        env.pop("PREFECT_API_URL", None)
+        ingest = subprocess.Popen(
+            [sys.executable, "-m", "newsflow.cli", "ingest", "--mode", "stream", "--bootstrap-servers", bootstrap,
+             "--topic", topic, "--output", out, "--batch-records", "20"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        producer = KafkaProducer(bootstrap_servers=bootstrap, max_request_size=16 << 20, linger_ms=0)
+        warm_up_id = json.loads(values[0])["id"]
+        producer.send(topic, values[0]).get(timeout=30)  # warm-up: wait until the consumer lands it
+        deadline = time.monotonic() + 180
+        while not list(Path(out).glob("articles/*/*.parquet")) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        started = time.monotonic()
+        for i, value in enumerate(values[1:]):
+            time.sleep(max(0.0, started + i / rate - time.monotonic()))
+            producer.send(topic, value)
+        producer.flush()
+        time.sleep(15)  # let the last batches land
+        ingest.terminate()
+        ingest.wait(timeout=120)
+        latencies = []
+        for path in Path(out).glob("articles/*/*.parquet"):
+            landed_at = path.stat().st_mtime  # the rename that made the file visible
+            for row in pq.read_table(path, columns=["article_id", "kafka_timestamp"]).to_pylist():
+                if row["article_id"] != warm_up_id:
+                    latencies.append(landed_at - row["kafka_timestamp"].timestamp())
+        return sorted(latencies)
 
 
 def main() -> None:
@@ -49,6 +95,8 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=120)
     parser.add_argument("--batch", type=int, default=50)
     parser.add_argument("--processes", type=int, default=1, help="spaCy processes, for both (1) and the pipeline")
+    parser.add_argument("--stream-events", type=int, default=40, help="events for the streaming latency run")
+    parser.add_argument("--stream-rate", type=float, default=2.0, help="events/s produced in the latency run")
     args = parser.parse_args()
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -111,6 +159,8 @@ def main() -> None:
                          output_dir=out, batch_records=args.batch)
         # Active time: first non-empty poll to last commit (no group join, no final idle poll).
         end_to_end = summary["records"] / summary["active_seconds"]
+        latencies = streaming_latency(broker.bootstrap_servers, values[: args.stream_events + 1],
+                                      args.stream_rate, args.processes)
 
     # All rates are per event of the corpus, so they compare: bare NLP parses only the texts the
     # pipeline would parse (duplicates, non-English and empty pages are not), over all events.
@@ -120,7 +170,13 @@ def main() -> None:
     print(f"{'(3) end to end Kafka -> Parquet (Prefect flow)':<48} {end_to_end:>9.2f}")
     print(f"{'(4) raw kafka-python consume':<48} {raw:>9.2f}")
     print(f"ratio (2)/(1): {stages / bare:.2f}   ratio (3)/(1): {end_to_end / bare:.2f}")
-    print(f"analysable texts: {len(texts)} of {len(values)}; peak RSS: {peak_rss_mb():.0f} MB")
+    if latencies:
+        p50 = latencies[len(latencies) // 2]
+        p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))]
+        print(f"(5) streaming latency produce -> Parquet at {args.stream_rate}/s over {len(latencies)} events: "
+              f"p50 {p50:.2f} s, p95 {p95:.2f} s")
+    own, child = peak_rss_mb()
+    print(f"analysable texts: {len(texts)} of {len(values)}; peak RSS: {own:.0f} MB here, {child:.0f} MB largest child")
 
 
 if __name__ == "__main__":
