@@ -127,6 +127,7 @@ def build_data_docs(samples: dict[str, pa.Table], site_dir: Path, run_name: str)
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    site_dir = site_dir.resolve()  # GX's filesystem store wants an absolute path
     site_dir.mkdir(parents=True, exist_ok=True)
     context.add_data_docs_site(
         site_name="newsflow",
