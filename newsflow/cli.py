@@ -24,7 +24,10 @@ class CliError(Exception):
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    settings = settings_from_env()
+    try:
+        settings = settings_from_env()
+    except ValueError as exc:  # a malformed NEWSFLOW_* / KAFKA_* variable
+        raise CliError(str(exc)) from exc
     kafka = settings.kafka
     if getattr(args, "bootstrap_servers", None):
         kafka = replace(kafka, bootstrap_servers=args.bootstrap_servers)

@@ -3,32 +3,27 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T", int, float)
 
 DEFAULT_TOPIC = "news.articles"
 DEFAULT_GROUP = "newsflow-ingest"
 
 
-def _env_int(name: str, default: int) -> int:
+def _env_number(name: str, default: T, kind: Callable[[str], T]) -> T:
+    """A numeric setting from the environment, with an error that names the variable."""
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        return kind(raw)
     except ValueError as exc:
-        raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
-
-
-def _env_float(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return float(raw)
-    except ValueError as exc:
-        raise ValueError(f"{name} must be a number, got {raw!r}") from exc
+        expected = "an integer" if kind is int else "a number"
+        raise ValueError(f"{name} must be {expected}, got {raw!r}") from exc
 
 
 @dataclass(frozen=True)
@@ -106,7 +101,7 @@ def settings_from_env(**overrides: Any) -> Settings:
         topic=env.get("NEWSFLOW_TOPIC", DEFAULT_TOPIC),
         group_id=env.get("NEWSFLOW_GROUP", DEFAULT_GROUP),
         dead_letter_topic=env.get("NEWSFLOW_DLQ_TOPIC") or None,
-        session_timeout_ms=_env_int("NEWSFLOW_SESSION_TIMEOUT_MS", 6000),
+        session_timeout_ms=_env_number("NEWSFLOW_SESSION_TIMEOUT_MS", 6000, int),
         security_protocol=env.get("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT"),
         ssl_cafile=env.get("KAFKA_SSL_CAFILE") or None,
         ssl_certfile=env.get("KAFKA_SSL_CERTFILE") or None,
@@ -116,15 +111,15 @@ def settings_from_env(**overrides: Any) -> Settings:
         sasl_plain_password=env.get("KAFKA_SASL_PASSWORD") or None,
     )
     limits = BatchLimits(
-        max_records=_env_int("NEWSFLOW_BATCH_RECORDS", BatchLimits.max_records),
-        max_bytes=_env_int("NEWSFLOW_BATCH_BYTES", BatchLimits.max_bytes),
-        max_wait_s=_env_float("NEWSFLOW_BATCH_WAIT_S", BatchLimits.max_wait_s),
+        max_records=_env_number("NEWSFLOW_BATCH_RECORDS", BatchLimits.max_records, int),
+        max_bytes=_env_number("NEWSFLOW_BATCH_BYTES", BatchLimits.max_bytes, int),
+        max_wait_s=_env_number("NEWSFLOW_BATCH_WAIT_S", BatchLimits.max_wait_s, float),
     )
     settings = Settings(
         kafka=kafka,
         limits=limits,
         output_dir=Path(env.get("NEWSFLOW_OUTPUT", "output")),
-        max_body_chars=_env_int("NEWSFLOW_MAX_BODY_CHARS", Settings.max_body_chars),
-        nlp_processes=_env_int("NEWSFLOW_NLP_PROCESSES", 1),
+        max_body_chars=_env_number("NEWSFLOW_MAX_BODY_CHARS", Settings.max_body_chars, int),
+        nlp_processes=_env_number("NEWSFLOW_NLP_PROCESSES", 1, int),
     )
     return settings.with_overrides(**overrides) if overrides else settings
