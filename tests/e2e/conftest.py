@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -75,7 +76,8 @@ def prefect_server(tmp_path: Path) -> Iterator[str]:
     env.pop("PREFECT_API_URL", None)
     log = open(tmp_path / "prefect-server.log", "wb")  # noqa: SIM115
     process = subprocess.Popen(
-        ["prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+        # Through this interpreter: under `make test` the venv's bin/ is not on PATH.
+        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
         env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 120
