@@ -7,7 +7,6 @@ the batch run again and land under the same file names.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import signal
 import time
@@ -27,13 +26,12 @@ from newsflow.deadletter import DeadLetterPublisher, dead_letter_rows
 from newsflow.events import ArticleEvent, Unparseable
 from newsflow.pipeline import (
     Analysis,
-    build_tables,
     clean_stage,
     decode_stage,
     dedup_index_from,
     enrich_stage,
     extract_stage,
-    validate_and_route,
+    validate_stage,
 )
 from newsflow.sink import LandedFile, land_batch
 from newsflow.source import Batch, KafkaSource, Source
@@ -87,9 +85,7 @@ def validate(
     """Build the tables and run each GX suite; failing rows move to quarantine.
 
     Returns the tables as built (for Data Docs), as routed, and the validation results."""
-    tables = build_tables(articles, analysis, dt.datetime.now(dt.UTC))
-    routed, results = validate_and_route(tables, default_validator())
-    return tables, routed, results
+    return validate_stage(articles, analysis, default_validator())
 
 
 @task(name="data-docs", cache_policy=NO_CACHE, persist_result=False)

@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 from newsflow import PIPELINE_VERSION
 from newsflow.deadletter import dead_letter_rows
 from newsflow.events import ArticleEvent, Unparseable, decode_batch
-from newsflow.schemas import CHILD_TABLES, TABLES, to_table
+from newsflow.schemas import CHILD_TABLES, to_table
 from newsflow.source import Batch
 from tasks.clean import CleanArticle, clean_batch
 from tasks.dedup import DedupIndex
@@ -43,9 +43,6 @@ class BatchOutput:
     tables: dict[str, pa.Table]
     unparseable: list[Unparseable]
     validation: dict[str, TableResult] = field(default_factory=dict)
-
-    def counts(self) -> dict[str, int]:
-        return {name: table.num_rows for name, table in self.tables.items()}
 
 
 def decode_stage(batch: Batch) -> tuple[list[ArticleEvent], list[Unparseable]]:
@@ -209,6 +206,15 @@ def validate_and_route(
     return routed, results
 
 
+def validate_stage(
+    articles: list[CleanArticle], analysis: Analysis, validator: BatchValidator
+) -> tuple[dict[str, pa.Table], dict[str, pa.Table], dict[str, TableResult]]:
+    """Build the tables and validate them: (tables as built, tables as routed, results)."""
+    tables = build_tables(articles, analysis, dt.datetime.now(dt.UTC))
+    routed, results = validate_and_route(tables, validator)
+    return tables, routed, results
+
+
 def process_batch(
     batch: Batch,
     index: DedupIndex,
@@ -221,8 +227,7 @@ def process_batch(
     events, unparseable = decode_stage(batch)
     articles = clean_stage(events, index, max_body_chars)
     analysis = enrich_stage(extract_stage(articles, n_process))
-    tables = build_tables(articles, analysis, dt.datetime.now(dt.UTC))
-    routed, results = validate_and_route(tables, validator)
+    _, routed, results = validate_stage(articles, analysis, validator)
     routed["dead_letters"] = dead_letter_rows(unparseable)
     return BatchOutput(routed, unparseable, results)
 
@@ -239,5 +244,3 @@ def dedup_index_from(output_dir: Any) -> DedupIndex:
     table = table.append_column("kafka_timestamp_ms", ts)
     return DedupIndex.from_rows(table.to_pylist())
 
-
-__all__ = ["TABLES", "BatchOutput", "process_batch", "dedup_index_from"]

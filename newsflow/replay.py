@@ -112,7 +112,7 @@ def _from_object(item: Any, origin: str, source: str | None) -> OutgoingEvent:
     if not item.get("id") and isinstance(item.get("body"), str):
         item = {**item, "id": hashlib.sha256(item["body"].encode()).hexdigest()[:16]}
     key = str(item.get("id") or "").encode()
-    # Keep unknown extra fields out, but keep the event's own values (even odd ones) as they are.
+    # The event goes out as given (extra fields and odd values included): judging it is the pipeline's job.
     return OutgoingEvent(key, json.dumps(item, ensure_ascii=False).encode("utf-8"), origin)
 
 

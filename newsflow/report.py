@@ -12,7 +12,7 @@ from typing import Any
 from newsflow.schemas import TABLES
 
 
-def _connect(output_dir: Path):
+def connect(output_dir: Path):
     """A DuckDB connection with one view per landed table (empty views for tables with no files)."""
     import duckdb
 
@@ -113,7 +113,7 @@ def build_report(output_dir: Path, target: Path, top: int = 15) -> Path:
     import matplotlib
 
     matplotlib.use("Agg")
-    con = _connect(output_dir)
+    con = connect(output_dir)
     counts = {name: _rows(con, f"SELECT count(*) FROM {name}")[0][0] for name in TABLES}
 
     def top_entities(types: str) -> list[tuple[Any, ...]]:

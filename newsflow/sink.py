@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from newsflow.schemas import TABLES
+from newsflow.schemas import TABLES, empty_table
 from newsflow.source import Batch, RawRecord
 
 _FILE_RE = re.compile(r"^(?P<topic>.+)-p(?P<partition>\d+)-o(?P<offset>\d+)\.parquet$")
@@ -103,6 +103,6 @@ def read_table(output_dir: Path, name: str) -> pa.Table:
     table_dir = Path(output_dir) / name
     files = sorted(str(p) for p in table_dir.glob("*/*.parquet")) if table_dir.exists() else []
     if not files:
-        return TABLES[name].empty_table()
+        return empty_table(name)
     dataset = ds.dataset(files, schema=TABLES[name], format="parquet")
     return dataset.to_table()

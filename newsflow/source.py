@@ -210,10 +210,6 @@ class KafkaSource:
         partitions = self._consumer.partitions_for_topic(self._settings.topic) or set()
         return len(self._consumer.assignment()) >= len(partitions) > 0
 
-    def committed_offsets(self) -> dict[tuple[str, int], int | None]:
-        assignment = self._consumer.assignment()
-        return {(tp.topic, tp.partition): self._consumer.committed(tp) for tp in assignment}
-
     def close(self) -> None:
         self._consumer.close(autocommit=False)
 
