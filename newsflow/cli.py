@@ -87,10 +87,11 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from flows.ingest import ingest
-
     settings = _settings(args)
     _check_kafka(settings)
+    # Imported only now: Prefect and the flow take seconds to import, a bad setting should not.
+    from flows.ingest import ingest
+
     ingest(mode=args.mode, max_batches=args.max_batches,
            bootstrap_servers=settings.kafka.bootstrap_servers, topic=settings.kafka.topic,
            group_id=settings.kafka.group_id, output_dir=str(settings.output_dir),
@@ -127,22 +128,15 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def print_summary(output_dir: Path) -> None:
     """Row counts per table, where they are, and the seed article's people and places."""
-    import duckdb
-
+    from newsflow.report import connect
     from newsflow.schemas import TABLES
 
     print(f"\nLanded under {output_dir.resolve()}:")
-    con = duckdb.connect()
+    con = connect(output_dir)  # one DuckDB view per table, empty where nothing landed
     for name in TABLES:
-        files = list((output_dir / name).glob("*/*.parquet"))
-        if not files:
-            print(f"  {name:<13} 0 rows")
-            continue
-        pattern = f"{output_dir}/{name}/*/*.parquet"
-        count = con.execute(
-            f"SELECT count(*) FROM read_parquet('{pattern}', hive_partitioning=true)"
-        ).fetchone()
-        print(f"  {name:<13} {count[0] if count else 0:>6} rows  {output_dir / name}/")
+        count = con.execute(f"SELECT count(*) FROM {name}").fetchone()
+        rows = count[0] if count else 0
+        print(f"  {name:<13} {rows:>6} rows" + (f"  {output_dir / name}/" if rows else ""))
     entities = f"{output_dir}/entities/*/*.parquet"
     locations = f"{output_dir}/locations/*/*.parquet"
     if not list((output_dir / "entities").glob("*/*.parquet")):
