@@ -12,10 +12,9 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import wait_for_text
-from tests.integration.test_kafka_exactly_once import produce
+from tests.integration.kafka_helpers import ROOT, produce
 
 pytestmark = [pytest.mark.browser, pytest.mark.kafka, pytest.mark.slow]
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_scheduled_deployment_run_and_artifact_show_in_the_ui(

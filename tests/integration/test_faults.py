@@ -3,24 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
 import random
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from newsflow.accounting import account
 from newsflow.broker import EmbeddedBroker
-from newsflow.sink import read_table
-from tests.integration.test_kafka_exactly_once import produce
+from tests.integration.kafka_helpers import ROOT, assert_accounted, ingest_command, ingest_env, produce
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
-ROOT = Path(__file__).resolve().parents[2]
 WORDS = [
     "troops", "border", "talks", "sanctions", "officials", "minister", "capital", "election", "market", "energy",
     "pipeline", "summit", "ceasefire", "embassy", "parliament", "report", "agency", "forces", "region", "council",
@@ -41,20 +36,9 @@ def article(i: int) -> bytes:
 def ingest_process(bootstrap: str, topic: str, output: Path, api: str, *, mode: str = "drain",
                    log: Path | None = None) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "newsflow.cli", "ingest", "--bootstrap-servers", bootstrap, "--topic", topic,
-         "--output", str(output), "--batch-records", "5", "--mode", mode],
-        cwd=ROOT, env={**os.environ, "PREFECT_API_URL": api, "NEWSFLOW_BATCH_WAIT_S": "1"},
+        ingest_command(bootstrap, topic, output, batch_records=5, mode=mode), cwd=ROOT, env=ingest_env(api, 1),
         stdout=open(log, "ab") if log else subprocess.DEVNULL, stderr=subprocess.STDOUT,  # noqa: SIM115
     )
-
-
-def assert_accounted(output: Path, expected: dict[tuple[str, int], int], total: int) -> None:
-    result = account(output)
-    assert result.doubled() == []
-    assert result.missing(expected) == []
-    assert len(result.all_offsets) == total
-    ids = read_table(output, "articles")["article_id"].to_pylist()
-    assert len(ids) == len(set(ids)), "an article id landed twice"
 
 
 def test_random_sigkills_while_events_flow(broker: str, prefect_api: str, tmp_path: Path) -> None:

@@ -3,36 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from newsflow.accounting import account
-from newsflow.broker import ensure_topics
+from tests.integration.kafka_helpers import ROOT, assert_accounted, ingest_command, ingest_env, produce
 from tests.unit.test_pipeline_accounting import mixed_events
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def produce(bootstrap: str, topic: str, values: list[bytes], partitions: int = 3) -> dict[tuple[str, int], int]:
-    """Send values round-robin over partitions; returns the expected end offset per partition."""
-    from kafka import KafkaProducer
-
-    ensure_topics(bootstrap, {topic: partitions, f"{topic}.dlq": 1})
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", max_request_size=16 * 1024 * 1024)
-    futures = [producer.send(topic, value=v, partition=i % partitions) for i, v in enumerate(values)]
-    producer.flush()
-    ends: dict[tuple[str, int], int] = {}
-    for future in futures:
-        meta = future.get(timeout=30)
-        key = (meta.topic, meta.partition)
-        ends[key] = max(ends.get(key, 0), meta.offset + 1)
-    producer.close()
-    return ends
 
 
 def events(seed_event_bytes: bytes, copies: int) -> list[bytes]:
@@ -46,9 +26,7 @@ def events(seed_event_bytes: bytes, copies: int) -> list[bytes]:
 
 def run_ingest(bootstrap: str, topic: str, output: Path, api: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "newsflow.cli", "ingest", "--bootstrap-servers", bootstrap,
-         "--topic", topic, "--output", str(output), "--batch-records", "4"],
-        cwd=ROOT, env={**os.environ, "PREFECT_API_URL": api, "NEWSFLOW_BATCH_WAIT_S": "2", **env},
+        ingest_command(bootstrap, topic, output, batch_records=4), cwd=ROOT, env=ingest_env(api, 2, **env),
         capture_output=True, text=True, timeout=600,
     )
 
@@ -69,11 +47,8 @@ def test_sigkill_between_write_and_commit_loses_and_doubles_nothing(
     resumed = run_ingest(broker, topic, output, prefect_api)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
 
-    result = account(output)
-    assert result.doubled() == []
-    assert result.missing(expected) == []
-    assert len(result.all_offsets) == len(values)
-    assert sum(result.dead_letters.values()) == 2
+    assert_accounted(output, expected, len(values))
+    assert sum(account(output).dead_letters.values()) == 2
 
 
 def test_flow_under_prefect_lands_reports_and_dead_letters(
@@ -92,8 +67,7 @@ def test_flow_under_prefect_lands_reports_and_dead_letters(
     summary = ingest(mode="drain", bootstrap_servers=broker, topic=topic, output_dir=str(tmp_path),
                      batch_records=5)
     assert summary["records"] == len(values)
-    result = account(tmp_path)
-    assert result.doubled() == [] and result.missing(expected) == []
+    assert_accounted(tmp_path, expected, len(values))
 
     # The dead-letter topic holds the original bytes with the error in headers.
     consumer = KafkaConsumer(f"{topic}.dlq", bootstrap_servers=broker, auto_offset_reset="earliest",
