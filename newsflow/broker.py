@@ -26,8 +26,10 @@ def broker_binary() -> str:
 class EmbeddedBroker:
     """Start a Tansu broker on a loopback port; use as a context manager. Data lives in memory."""
 
-    def __init__(self, port: int | None = None, log_path: Path | None = None):
+    def __init__(self, port: int | None = None, log_path: Path | None = None, advertised_port: int | None = None):
         self.port = port or free_port()
+        # A proxy in front of the broker (the TLS test's) makes clients reconnect through it.
+        self.advertised_port = advertised_port or self.port
         self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -37,9 +39,10 @@ class EmbeddedBroker:
 
     def start(self, timeout_s: float = 20.0) -> EmbeddedBroker:
         url = f"tcp://127.0.0.1:{self.port}"
+        advertised = f"tcp://127.0.0.1:{self.advertised_port}"
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
-            [broker_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url],
+            [broker_binary(), "broker", "--listener-url", url, "--advertised-listener-url", advertised],
             stdout=log,
             stderr=subprocess.STDOUT,
             env={**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import time
@@ -206,8 +207,19 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _log_kafka_to_stderr() -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    kafka_logger = logging.getLogger("kafka")
+    kafka_logger.setLevel(logging.DEBUG)
+    kafka_logger.addHandler(handler)
+    kafka_logger.propagate = False
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newsflow", description=__doc__)
+    parser.add_argument("--kafka-debug", action="store_true",
+                        help="log kafka-python at DEBUG to stderr, for connection problems (passwords are redacted)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def kafka_options(p: argparse.ArgumentParser) -> None:
@@ -263,6 +275,8 @@ def main(argv: list[str] | None = None) -> int:
     for key, value in ENV_DEFAULTS.items():
         os.environ.setdefault(key, value)
     args = build_parser().parse_args(argv)
+    if args.kafka_debug:
+        _log_kafka_to_stderr()
     try:
         return int(args.func(args))
     except CliError as exc:

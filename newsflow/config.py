@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -41,6 +42,7 @@ class KafkaSettings:
     ssl_cafile: str | None = None
     ssl_certfile: str | None = None
     ssl_keyfile: str | None = None
+    ssl_password: str | None = field(default=None, repr=False)  # of an encrypted ssl_keyfile; never printed
     sasl_mechanism: str | None = None
     sasl_plain_username: str | None = None
     sasl_plain_password: str | None = field(default=None, repr=False)  # never printed
@@ -59,6 +61,7 @@ class KafkaSettings:
             "ssl_cafile",
             "ssl_certfile",
             "ssl_keyfile",
+            "ssl_password",
             "sasl_mechanism",
             "sasl_plain_username",
             "sasl_plain_password",
@@ -66,7 +69,48 @@ class KafkaSettings:
             value = getattr(self, key)
             if value:
                 options[key] = value
+        redact_in_kafka_logs(self.secrets())
         return options
+
+    def secrets(self) -> list[str]:
+        return [s for s in (self.ssl_password, self.sasl_plain_password) if s]
+
+
+class _Redact(logging.Filter):
+    """Replaces secret values in a log record's rendered message with ***."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if any(value in message for value in self.values):
+            for value in self.values:
+                message = message.replace(value, "***")
+            record.msg, record.args = message, None
+        return True
+
+
+_REDACT = _Redact()
+
+
+def redact_in_kafka_logs(secrets: list[str]) -> None:
+    """Keep passwords out of kafka-python's logs.
+
+    kafka-python logs whole client configurations at DEBUG (KafkaAdminClient does), and a logger's
+    filter only sees records created on that logger, so the filter goes on every kafka.* logger."""
+    if not secrets:
+        return
+    import kafka  # noqa: F401  (its modules create their loggers on import)
+    import kafka.admin  # noqa: F401
+
+    _REDACT.values.update(secrets)
+    names = [n for n in logging.root.manager.loggerDict if n == "kafka" or n.startswith("kafka.")]
+    for name in names:
+        logger = logging.getLogger(name)
+        if _REDACT not in logger.filters:
+            logger.addFilter(_REDACT)
 
 
 @dataclass(frozen=True)
@@ -106,6 +150,7 @@ def settings_from_env(**overrides: Any) -> Settings:
         ssl_cafile=env.get("KAFKA_SSL_CAFILE") or None,
         ssl_certfile=env.get("KAFKA_SSL_CERTFILE") or None,
         ssl_keyfile=env.get("KAFKA_SSL_KEYFILE") or None,
+        ssl_password=env.get("KAFKA_SSL_PASSWORD") or None,
         sasl_mechanism=env.get("KAFKA_SASL_MECHANISM") or None,
         sasl_plain_username=env.get("KAFKA_SASL_USERNAME") or None,
         sasl_plain_password=env.get("KAFKA_SASL_PASSWORD") or None,

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -78,3 +80,17 @@ def test_secrets_are_not_in_reprs() -> None:
     settings_ = KafkaSettings(sasl_plain_username="svc", sasl_plain_password="s3cret-value")
     assert "s3cret-value" not in repr(settings_)
     assert settings_.client_options()["sasl_plain_password"] == "s3cret-value"
+    with_key = KafkaSettings(ssl_keyfile="client.key", ssl_password="key-pass-value")
+    assert "key-pass-value" not in repr(with_key)
+    assert with_key.client_options()["ssl_password"] == "key-pass-value"
+
+
+def test_secrets_are_redacted_from_kafka_python_debug_logs(caplog: pytest.LogCaptureFixture) -> None:
+    """kafka-python's admin client logs its whole configuration at DEBUG."""
+    from kafka.admin import client as admin_client
+
+    options = KafkaSettings(sasl_plain_username="svc", sasl_plain_password="pw-in-config").client_options()
+    with caplog.at_level(logging.DEBUG, logger="kafka"):
+        admin_client.log.debug("Starting KafkaAdminClient with configuration: %s", options)
+    assert "pw-in-config" not in caplog.text
+    assert "'sasl_plain_password': '***'" in caplog.text
