@@ -3,10 +3,12 @@
     python benchmarks/throughput.py [--articles N] [--batch 50]
 
 Corpus: the seed plus the benchmark HTML pages (if ../shared/eval is present), repeated with
-varied ids and a varied sentence so that none is a duplicate. Prints articles/s for
-(1) bare spaCy nlp.pipe on the same cleaned texts, (2) the pipeline stages without Kafka,
-(3) end to end Kafka -> Parquet through the Prefect flow, (4) raw kafka-python consumption,
-their ratios, and peak RSS.
+varied ids and a varied sentence (beyond the number of pages, copies are near-duplicates and
+skip NLP, so ratios use at most that many). Prints events/s for (1) bare spaCy nlp.pipe on the
+same cleaned texts, spread over the same worker processes, (2) the pipeline stages without Kafka
+or Prefect, (3) end to end Kafka -> Parquet through the Prefect flow, (4) raw kafka-python
+consumption, their ratios, (5) streaming latency, (6) peak memory of `newsflow ingest` draining
+backlogs of different sizes, and peak RSS.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
+
+from newsflow.config import default_workers
 
 ROOT = Path(__file__).resolve().parents[1]
 EVAL = ROOT.parent / "shared" / "eval" / "article-extraction" / "html"
@@ -48,6 +52,56 @@ def peak_rss_mb() -> tuple[float, float]:
             resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
 
 
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and all its descendants (the ingest and its workers), in MB."""
+    parents: dict[int, int] = {}
+    rss_pages: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # exited meanwhile
+        child = int(stat.parent.name)
+        parents[child], rss_pages[child] = int(fields[1]), int(fields[21])
+    tree, grew = {pid}, True
+    while grew:
+        found = {c for c, p in parents.items() if p in tree} - tree
+        tree |= found
+        grew = bool(found)
+    return sum(rss_pages.get(p, 0) for p in tree) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def ingest_peak_rss(bootstrap: str, values: list[bytes], topic: str, batch: int) -> tuple[float, float]:
+    """Drain a backlog of `values` with `newsflow ingest` in a subprocess; (peak tree RSS MB, seconds)."""
+    import subprocess
+    import sys
+
+    from kafka import KafkaProducer
+
+    from newsflow.broker import ensure_topics
+
+    ensure_topics(bootstrap, {topic: 2, f"{topic}.dlq": 1})
+    producer = KafkaProducer(bootstrap_servers=bootstrap, max_request_size=16 << 20)
+    for value in values:
+        producer.send(topic, value)
+    producer.flush()
+    producer.close()
+    with tempfile.TemporaryDirectory() as out:
+        env = {**os.environ, "NEWSFLOW_BATCH_WAIT_S": "1"}
+        env.pop("PREFECT_API_URL", None)
+        started = time.monotonic()
+        ingest = subprocess.Popen(
+            [sys.executable, "-m", "newsflow.cli", "ingest", "--bootstrap-servers", bootstrap, "--topic", topic,
+             "--output", out, "--batch-records", str(batch)],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        peak = 0.0
+        while ingest.poll() is None:
+            peak = max(peak, tree_rss_mb(ingest.pid))
+            time.sleep(0.25)
+        return peak, time.monotonic() - started
+
+
 def streaming_latency(bootstrap: str, values: list[bytes], rate: float, processes: int) -> list[float]:
     """Seconds from produce (record timestamp) to the Parquet rename, per article, in stream mode."""
     import subprocess
@@ -60,7 +114,7 @@ def streaming_latency(bootstrap: str, values: list[bytes], rate: float, processe
     topic = "bench.stream"
     ensure_topics(bootstrap, {topic: 2, f"{topic}.dlq": 1})
     with tempfile.TemporaryDirectory() as out:
-        env = {**os.environ, "NEWSFLOW_BATCH_WAIT_S": "0.5", "NEWSFLOW_NLP_PROCESSES": str(processes)}
+        env = {**os.environ, "NEWSFLOW_BATCH_WAIT_S": "0.5", "NEWSFLOW_WORKERS": str(processes)}
         env.pop("PREFECT_API_URL", None)
         ingest = subprocess.Popen(
             [sys.executable, "-m", "newsflow.cli", "ingest", "--mode", "stream", "--bootstrap-servers", bootstrap,
@@ -94,13 +148,16 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--articles", type=int, default=120)
     parser.add_argument("--batch", type=int, default=50)
-    parser.add_argument("--processes", type=int, default=1, help="spaCy processes, for both (1) and the pipeline")
+    parser.add_argument("--processes", type=int, default=default_workers(),
+                        help="worker processes, for both bare NLP (1) and the pipeline (default: NEWSFLOW_WORKERS' default)")
     parser.add_argument("--stream-events", type=int, default=40, help="events for the streaming latency run")
     parser.add_argument("--stream-rate", type=float, default=2.0, help="events/s produced in the latency run")
+    parser.add_argument("--backlogs", default="120,480",
+                        help="backlog sizes (events) drained by `newsflow ingest` to compare peak memory; '' skips")
     args = parser.parse_args()
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    os.environ["NEWSFLOW_NLP_PROCESSES"] = str(args.processes)
+    os.environ["NEWSFLOW_WORKERS"] = str(args.processes)
 
     from newsflow.broker import EmbeddedBroker, ensure_topics
     from newsflow.config import BatchLimits
@@ -109,19 +166,22 @@ def main() -> None:
     from newsflow.source import MemorySource, records_from_values
     from tasks.clean import clean_batch
     from tasks.dedup import DedupIndex
-    from tasks.nlp import load_nlp, parse
+    from tasks.nlp import count_tokens, load_nlp
     from tasks.validate import default_validator
+    from tasks.workers import map_in_workers, pool
 
     values = corpus(args.articles)
     print(f"corpus: {len(values)} events, {sum(map(len, values)) / 1e6:.1f} MB, {os.cpu_count()} cores")
     load_nlp()
     validator = default_validator()
+    if args.processes > 1:  # start the workers (each loads the model) before anything is timed
+        list(pool(args.processes).map(count_tokens, [["warm-up"]] * args.processes))
 
     # (1) Bare NLP on exactly the texts the pipeline analyses.
     events, _ = decode_batch(records_from_values(values))
     texts = [a.body or "" for a in clean_batch(events, DedupIndex(), 2_000_000) if a.analysable]
     started = time.perf_counter()
-    parse(texts, n_process=args.processes)
+    map_in_workers(count_tokens, texts, args.processes)  # parse and keep nothing: no docs travel back
     bare = len(values) / (time.perf_counter() - started)
 
     # (2) All stages, no Kafka, no Prefect.
@@ -129,7 +189,7 @@ def main() -> None:
     index = DedupIndex()
     started = time.perf_counter()
     while (batch := source.poll_batch(BatchLimits(max_records=args.batch))).records:
-        process_batch(batch, index, validator, n_process=args.processes)
+        process_batch(batch, index, validator, workers=args.processes)
     stages = len(values) / (time.perf_counter() - started)
 
     # (3) End to end through Kafka and the Prefect flow, and (4) raw consumption.
@@ -161,6 +221,8 @@ def main() -> None:
         end_to_end = summary["records"] / summary["active_seconds"]
         latencies = streaming_latency(broker.bootstrap_servers, values[: args.stream_events + 1],
                                       args.stream_rate, args.processes)
+        memory = [(n, *ingest_peak_rss(broker.bootstrap_servers, corpus(n), f"bench.backlog{n}", args.batch))
+                  for n in (int(x) for x in args.backlogs.split(",") if x)]
 
     # All rates are per event of the corpus, so they compare: bare NLP parses only the texts the
     # pipeline would parse (duplicates, non-English and empty pages are not), over all events.
@@ -175,6 +237,9 @@ def main() -> None:
         p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))]
         print(f"(5) streaming latency produce -> Parquet at {args.stream_rate}/s over {len(latencies)} events: "
               f"p50 {p50:.2f} s, p95 {p95:.2f} s")
+    for n, peak, seconds in memory:
+        print(f"(6) drain a backlog of {n} events with `newsflow ingest` (batch {args.batch}): "
+              f"peak RSS {peak:.0f} MB (process + workers), {seconds:.0f} s")
     own, child = peak_rss_mb()
     print(f"analysable texts: {len(texts)} of {len(values)}; peak RSS: {own:.0f} MB here, {child:.0f} MB largest child")
 

@@ -113,6 +113,11 @@ def redact_in_kafka_logs(secrets: list[str]) -> None:
             logger.addFilter(_REDACT)
 
 
+def default_workers() -> int:
+    """One worker process per core, up to 4 (each holds its own spaCy model, ~0.5 GB)."""
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
 @dataclass(frozen=True)
 class BatchLimits:
     """A micro-batch closes at whichever limit is reached first."""
@@ -131,7 +136,8 @@ class Settings:
     output_dir: Path = Path("output")
     # Bodies above this size are not parsed or analysed; the article is quarantined instead.
     max_body_chars: int = 2_000_000
-    nlp_processes: int = 1
+    # Processes for the per-article work (cleaning, NLP, extraction, enrichment); 1 = in-process.
+    workers: int = field(default_factory=default_workers)
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -165,6 +171,6 @@ def settings_from_env(**overrides: Any) -> Settings:
         limits=limits,
         output_dir=Path(env.get("NEWSFLOW_OUTPUT", "output")),
         max_body_chars=_env_number("NEWSFLOW_MAX_BODY_CHARS", Settings.max_body_chars, int),
-        nlp_processes=_env_number("NEWSFLOW_NLP_PROCESSES", 1, int),
+        workers=max(1, _env_number("NEWSFLOW_WORKERS", default_workers(), int)),
     )
     return settings.with_overrides(**overrides) if overrides else settings

@@ -17,13 +17,11 @@ from newsflow.schemas import CHILD_TABLES, to_table
 from newsflow.source import Batch
 from tasks.clean import CleanArticle, clean_batch
 from tasks.dedup import DedupIndex
-from tasks.enrich import Enrichment, enrich_article
-from tasks.extract import Extraction, extract_article
-from tasks.nlp import parse
+from tasks.enrich import Enrichment, enrich_texts
+from tasks.extract import Extraction, extract_texts
+from tasks.workers import map_in_workers
 
 if TYPE_CHECKING:
-    from spacy.tokens import Doc
-
     from tasks.validate import BatchValidator, TableResult
 
 
@@ -31,7 +29,6 @@ if TYPE_CHECKING:
 class Analysis:
     """Extraction and enrichment of the analysable articles, by position in the batch."""
 
-    docs: dict[int, Doc] = field(default_factory=dict)
     extractions: dict[int, Extraction] = field(default_factory=dict)
     enrichments: dict[int, Enrichment] = field(default_factory=dict)
 
@@ -49,27 +46,29 @@ def decode_stage(batch: Batch) -> tuple[list[ArticleEvent], list[Unparseable]]:
     return decode_batch(batch.records)
 
 
-def clean_stage(events: list[ArticleEvent], index: DedupIndex, max_body_chars: int) -> list[CleanArticle]:
-    return clean_batch(events, index, max_body_chars)
+def clean_stage(
+    events: list[ArticleEvent], index: DedupIndex, max_body_chars: int, workers: int = 1
+) -> list[CleanArticle]:
+    return clean_batch(events, index, max_body_chars, workers)
 
 
-def extract_stage(articles: list[CleanArticle], n_process: int = 1) -> Analysis:
-    """Parse the analysable articles in one nlp.pipe call and extract from each doc."""
+def extract_stage(articles: list[CleanArticle], workers: int = 1) -> Analysis:
+    """Parse the analysable articles and extract from each (spread over the worker processes)."""
     positions = [i for i, a in enumerate(articles) if a.analysable]
-    docs = parse([articles[i].body or "" for i in positions], n_process=n_process)
-    analysis = Analysis()
-    for i, doc in zip(positions, docs, strict=True):
+    items = []
+    for i in positions:
         published_at = articles[i].published_at
-        published = published_at.date() if published_at else None
-        analysis.docs[i] = doc
-        analysis.extractions[i] = extract_article(doc, published)
-    return analysis
+        items.append((articles[i].body or "", published_at.date() if published_at else None))
+    extractions = map_in_workers(extract_texts, items, workers)
+    return Analysis(extractions=dict(zip(positions, extractions, strict=True)))
 
 
-def enrich_stage(analysis: Analysis) -> Analysis:
-    for i, doc in analysis.docs.items():
-        extraction = analysis.extractions[i]
-        analysis.enrichments[i] = enrich_article(doc, extraction.entities, extraction.quotes)
+def enrich_stage(articles: list[CleanArticle], analysis: Analysis, workers: int = 1) -> Analysis:
+    """Geocoding, tone, themes and keywords of every analysed article."""
+    positions = list(analysis.extractions)
+    items = [(articles[i].body or "", analysis.extractions[i]) for i in positions]
+    enrichments = map_in_workers(enrich_texts, items, workers)
+    analysis.enrichments = dict(zip(positions, enrichments, strict=True))
     return analysis
 
 
@@ -221,12 +220,12 @@ def process_batch(
     validator: BatchValidator,
     *,
     max_body_chars: int = 2_000_000,
-    n_process: int = 1,
+    workers: int = 1,
 ) -> BatchOutput:
     """Run every stage on a batch; the Prefect flow runs the same stages as separate tasks."""
     events, unparseable = decode_stage(batch)
-    articles = clean_stage(events, index, max_body_chars)
-    analysis = enrich_stage(extract_stage(articles, n_process))
+    articles = clean_stage(events, index, max_body_chars, workers)
+    analysis = enrich_stage(articles, extract_stage(articles, workers), workers)
     _, routed, results = validate_stage(articles, analysis, validator)
     routed["dead_letters"] = dead_letter_rows(unparseable)
     return BatchOutput(routed, unparseable, results)

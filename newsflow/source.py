@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from newsflow.config import BatchLimits, KafkaSettings
 
@@ -35,6 +35,8 @@ class Batch:
     """A micro-batch of records, ordered by (partition, offset)."""
 
     records: list[RawRecord] = field(default_factory=list)
+    # The consumer-group generation the records were read in (see KafkaSource.is_current).
+    generation: int = 0
 
     def __len__(self) -> int:
         return len(self.records)
@@ -60,6 +62,8 @@ class Source(Protocol):
     def poll_batch(self, limits: BatchLimits) -> Batch: ...
 
     def commit(self, batch: Batch) -> bool: ...
+
+    def is_current(self, batch: Batch) -> bool: ...
 
     def caught_up(self) -> bool: ...
 
@@ -94,6 +98,9 @@ class MemorySource:
         self.committed.update(batch.next_offsets())
         return True
 
+    def is_current(self, batch: Batch) -> bool:
+        return True
+
     def caught_up(self) -> bool:
         return self._position >= len(self._records)
 
@@ -114,8 +121,8 @@ class KafkaSource:
         from kafka import KafkaConsumer
 
         self._settings = settings
+        self._generation = 0
         self._consumer = KafkaConsumer(
-            settings.topic,
             group_id=settings.group_id,
             client_id=client_id,
             enable_auto_commit=False,  # we commit after the Parquet is durably written
@@ -129,10 +136,22 @@ class KafkaSource:
             fetch_max_bytes=64 * 1024 * 1024,
             **settings.client_options(),
         )
+        self._consumer.subscribe([settings.topic], listener=_assignment_listener(self._assigned))
         self._empty_polls = 0
 
+    def _assigned(self) -> None:
+        self._generation += 1
+
+    def is_current(self, batch: Batch) -> bool:
+        """False once the group has rebalanced since the batch was read.
+
+        The assignment is eager: every rebalance revokes all partitions and restarts the ones
+        assigned again from their committed offsets. A batch read before it must not be landed
+        (its partitions may now be another member's, which reads them again) nor committed."""
+        return batch.generation == self._generation
+
     def poll_batch(self, limits: BatchLimits) -> Batch:
-        batch = Batch()
+        batch = Batch(generation=self._generation)
         size = 0
         deadline = time.monotonic() + limits.max_wait_s
         while len(batch) < limits.max_records and size < limits.max_bytes:
@@ -143,6 +162,10 @@ class KafkaSource:
                 timeout_ms=min(remaining_ms, 500),
                 max_records=limits.max_records - len(batch),
             )
+            if self._generation != batch.generation:
+                # Rebalanced inside this poll: what was read before it is read again from the
+                # committed offsets (by us or the new owner), so it is dropped here.
+                batch, size = Batch(generation=self._generation), 0
             if not polled:
                 # An empty poll after some records: the backlog is drained, ship what we have.
                 if batch.records:
@@ -172,7 +195,7 @@ class KafkaSource:
         consumer that now owns them), so the batch is landed again under the same file names.
         """
         from kafka import TopicPartition
-        from kafka.errors import CommitFailedError
+        from kafka.errors import CommitFailedError, RebalanceInProgressError
         from kafka.structs import OffsetAndMetadata
 
         offsets = {
@@ -183,7 +206,7 @@ class KafkaSource:
             return True
         try:
             self._consumer.commit(offsets)
-        except CommitFailedError as exc:
+        except (CommitFailedError, RebalanceInProgressError) as exc:
             log.warning("offsets not committed, the group rebalanced: %s", exc)
             return False
         return True
@@ -212,6 +235,20 @@ class KafkaSource:
 
     def close(self) -> None:
         self._consumer.close(autocommit=False)
+
+
+def _assignment_listener(on_assigned: Callable[[], None]) -> Any:
+    """A kafka-python rebalance listener calling on_assigned after every assignment."""
+    from kafka import ConsumerRebalanceListener
+
+    class Listener(ConsumerRebalanceListener):
+        def on_partitions_revoked(self, revoked: object) -> None:
+            pass
+
+        def on_partitions_assigned(self, assigned: object) -> None:
+            on_assigned()
+
+    return Listener()
 
 
 def records_from_values(

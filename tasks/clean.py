@@ -175,40 +175,96 @@ def parse_timestamp(value: str | None) -> dt.datetime | None:
     return parsed.astimezone(dt.UTC)
 
 
-def clean_event(event: ArticleEvent, max_body_chars: int) -> CleanArticle:
-    """Clean one event; never raises (an unusable body gives a row the GX suite will quarantine)."""
-    original = event.body
-    title, author, site_name, published = event.title, None, None, event.published_at
-    if original is None or len(original) > max_body_chars:
-        # Too big to parse safely, or missing: keep it as it came, for the quarantine.
-        return CleanArticle(
-            event, None, original, title, None, None, parse_timestamp(published), None, None,
-            len(original or ""), 0, None, None,
-        )
-    text = original
-    if event.content_type == "text/html" or looks_like_html(original):
-        extracted = extract_html(original)
+@dataclass(frozen=True)
+class CleanedBody:
+    """What cleaning makes of one body; computed in worker processes, so it holds no event."""
+
+    body: str
+    title: str | None
+    author: str | None
+    site_name: str | None
+    published_at: dt.datetime | None
+    language: str | None
+    language_score: float | None
+    word_count: int
+    content_hash: str | None
+    simhash: int | None
+
+
+def clean_body(body: str, content_type: str, title: str | None, published_at: str | None) -> CleanedBody:
+    """Main text, metadata, normalisation, language and fingerprints of one body."""
+    text, author, site_name, published = body, None, None, published_at
+    if content_type == "text/html" or looks_like_html(body):
+        extracted = extract_html(body)
         text = extracted.text
         title = title or extracted.title
         author, site_name = extracted.author, extracted.site_name
         published = published or extracted.date
-    body = clean_text(text)
-    language, score = detect_language(body)
-    return CleanArticle(
-        event=event,
-        body=body,
-        original_body=original,
+    cleaned = clean_text(text)
+    language, score = detect_language(cleaned)
+    return CleanedBody(
+        body=cleaned,
         title=normalise(title) if title else None,
         author=author,
         site_name=site_name,
         published_at=parse_timestamp(published),
         language=language,
         language_score=score,
-        body_chars=len(original),
-        word_count=len(body.split()),
-        content_hash=content_hash(body) if body else None,
-        simhash=simhash(body) if body else None,
+        word_count=len(cleaned.split()),
+        content_hash=content_hash(cleaned) if cleaned else None,
+        simhash=simhash(cleaned) if cleaned else None,
     )
+
+
+BodyFields = tuple[str, str, str | None, str | None]  # body, content type, title, published_at
+
+
+def clean_bodies(items: list[BodyFields]) -> list[CleanedBody]:
+    """clean_body over a list: the unit of work sent to a worker process."""
+    return [clean_body(*item) for item in items]
+
+
+def warm_up() -> None:
+    """Pay the cleaners' one-time costs (language model, trafilatura's and htmldate's lazy
+    set-up) before the first batch rather than inside it."""
+    clean_body("<html><body><p>Warm-up text, 1 December 2021.</p></body></html>", "text/html", None, None)
+
+
+def _usable(event: ArticleEvent, max_body_chars: int) -> bool:
+    # Too big to parse safely, or missing: the event is kept as it came, for the quarantine.
+    return event.body is not None and len(event.body) <= max_body_chars
+
+
+def _article(event: ArticleEvent, cleaned: CleanedBody | None) -> CleanArticle:
+    original = event.body
+    if cleaned is None:
+        return CleanArticle(
+            event, None, original, event.title, None, None, parse_timestamp(event.published_at), None,
+            None, len(original or ""), 0, None, None,
+        )
+    return CleanArticle(
+        event=event,
+        body=cleaned.body,
+        original_body=original,
+        title=cleaned.title,
+        author=cleaned.author,
+        site_name=cleaned.site_name,
+        published_at=cleaned.published_at,
+        language=cleaned.language,
+        language_score=cleaned.language_score,
+        body_chars=len(original or ""),
+        word_count=cleaned.word_count,
+        content_hash=cleaned.content_hash,
+        simhash=cleaned.simhash,
+    )
+
+
+def clean_event(event: ArticleEvent, max_body_chars: int) -> CleanArticle:
+    """Clean one event; never raises (an unusable body gives a row the GX suite will quarantine)."""
+    if not _usable(event, max_body_chars):
+        return _article(event, None)
+    assert event.body is not None
+    return _article(event, clean_body(event.body, event.content_type, event.title, event.published_at))
 
 
 def mark_duplicates(articles: list[CleanArticle], index: DedupIndex) -> None:
@@ -230,9 +286,15 @@ def _position(article: CleanArticle) -> tuple[int, str, int, int]:
 
 
 def clean_batch(
-    events: list[ArticleEvent], index: DedupIndex, max_body_chars: int
+    events: list[ArticleEvent], index: DedupIndex, max_body_chars: int, workers: int = 1
 ) -> list[CleanArticle]:
-    """The cleaning stage over a whole micro-batch."""
-    articles = [clean_event(event, max_body_chars) for event in events]
+    """The cleaning stage over a whole micro-batch: bodies in the workers, duplicates here, in
+    batch order (the index is this process's state)."""
+    from tasks.workers import map_in_workers
+
+    usable = [e for e in events if _usable(e, max_body_chars)]
+    fields = [(e.body or "", e.content_type, e.title, e.published_at) for e in usable]
+    cleaned = dict(zip((id(e) for e in usable), map_in_workers(clean_bodies, fields, workers), strict=True))
+    articles = [_article(event, cleaned.get(id(event))) for event in events]
     mark_duplicates(articles, index)
     return articles

@@ -29,14 +29,18 @@ def simhash(text: str) -> int:
 
     Single words rather than shingles: a wire copy with a re-worded lede moves only a few bits.
     """
+    import numpy as np
+
     counts = Counter(_WORD.findall(text.lower()))
     if not counts:
         return 0
-    weights = [0] * SIMHASH_BITS
-    for word, count in counts.items():
-        h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "big")
-        for bit in range(SIMHASH_BITS):
-            weights[bit] += count if (h >> bit) & 1 else -count
+    hashes = np.array(
+        [int.from_bytes(hashlib.blake2b(w.encode(), digest_size=8).digest(), "big") for w in counts],
+        dtype=np.uint64,
+    )
+    bits = (hashes[:, None] >> np.arange(SIMHASH_BITS, dtype=np.uint64)) & np.uint64(1)
+    signs = bits.astype(np.int64) * 2 - 1  # +1 where the word's hash has the bit set, else -1
+    weights = (signs * np.array(list(counts.values()), dtype=np.int64)[:, None]).sum(axis=0)
     value = sum(1 << bit for bit in range(SIMHASH_BITS) if weights[bit] > 0)
     return value - (1 << 64) if value >= (1 << 63) else value
 

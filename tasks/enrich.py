@@ -6,13 +6,10 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from tasks.extract import Mention
+from tasks.extract import Extraction, Mention
 from tasks.geo import resolve_places
-
-if TYPE_CHECKING:
-    from spacy.tokens import Doc
 
 _WORD = re.compile(r"[a-z][a-z'-]*")
 
@@ -81,14 +78,29 @@ def tone(text: str) -> dict[str, float]:
     }
 
 
+def _term_patterns() -> dict[str, tuple[re.Pattern[str], list[tuple[str, re.Pattern[str]]]]]:
+    """Per theme: one alternation of its single-word terms (two of them can never match at the
+    same place) and one pattern per multi-word term (these may overlap single words)."""
+    patterns = {}
+    for theme, terms in THEMES.items():
+        words = sorted((t for t in terms if " " not in t), key=len, reverse=True)
+        single = re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b")
+        multi = [(t, re.compile(rf"\b{re.escape(t)}\b")) for t in terms if " " in t]
+        patterns[theme] = (single, multi)
+    return patterns
+
+
+_THEME_PATTERNS = _term_patterns()
+
+
 def themes(text: str) -> list[dict[str, Any]]:
     lowered = text.lower()
     n_words = max(1, len(lowered.split()))
     found = []
-    for theme, terms in THEMES.items():
-        hits: Counter[str] = Counter()
-        for term in terms:
-            count = len(re.findall(rf"\b{re.escape(term)}\b", lowered))
+    for theme, (single, multi) in _THEME_PATTERNS.items():
+        hits: Counter[str] = Counter(single.findall(lowered))
+        for term, pattern in multi:
+            count = len(pattern.findall(lowered))
             if count:
                 hits[term] = count
         total = sum(hits.values())
@@ -101,20 +113,12 @@ def themes(text: str) -> list[dict[str, Any]]:
     return sorted(found, key=lambda t: -t["score"])
 
 
-def keywords(doc: Doc, limit: int = 10) -> list[str]:
-    """Key phrases: noun chunks without determiners or stop words, ranked by frequency with a
-    bonus for multi-word phrases and for phrases early in the text."""
+def keywords(phrases: list[tuple[str, int, float]], limit: int = 10) -> list[str]:
+    """Key phrases ranked by frequency, with a bonus for multi-word phrases and for phrases early
+    in the text (candidates come from tasks.extract.noun_phrases)."""
     scores: dict[str, float] = {}
-    n = max(1, len(doc))
-    for chunk in doc.noun_chunks:
-        tokens = [t for t in chunk if not (t.is_stop or t.is_punct or t.pos_ in ("DET", "PRON", "NUM"))]
-        if not tokens:
-            continue
-        phrase = " ".join(t.lemma_.lower() if t.pos_ == "NOUN" else t.text for t in tokens)
-        if len(phrase) < 3:
-            continue
-        position_bonus = 1.0 - 0.5 * chunk.start / n
-        scores[phrase] = scores.get(phrase, 0.0) + (1.0 + 0.5 * (len(tokens) - 1)) * position_bonus
+    for phrase, n_words, position in phrases:
+        scores[phrase] = scores.get(phrase, 0.0) + (1.0 + 0.5 * (n_words - 1)) * (1.0 - 0.5 * position)
     return sorted(scores, key=lambda p: -scores[p])[:limit]
 
 
@@ -139,11 +143,16 @@ def geocode(entities: list[Mention]) -> list[dict[str, Any]]:
     return rows
 
 
-def enrich_article(doc: Doc, entities: list[Mention], quotes: list[dict[str, Any]]) -> Enrichment:
+def enrich_article(text: str, extraction: Extraction) -> Enrichment:
     return Enrichment(
-        tone=tone(doc.text),
-        themes=themes(doc.text),
-        keywords=keywords(doc),
-        locations=geocode(entities),
-        quote_tones=[tone(q["text"])["tone"] for q in quotes],
+        tone=tone(text),
+        themes=themes(text),
+        keywords=keywords(extraction.phrases),
+        locations=geocode(extraction.entities),
+        quote_tones=[tone(q["text"])["tone"] for q in extraction.quotes],
     )
+
+
+def enrich_texts(items: list[tuple[str, Extraction]]) -> list[Enrichment]:
+    """enrich_article over (text, extraction) pairs: the unit of work sent to a worker process."""
+    return [enrich_article(text, extraction) for text, extraction in items]

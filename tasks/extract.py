@@ -47,6 +47,8 @@ class Extraction:
     quotes: list[dict[str, Any]] = field(default_factory=list)
     amounts: list[dict[str, Any]] = field(default_factory=list)
     dates: list[dict[str, Any]] = field(default_factory=list)
+    # Keyword candidates for enrichment: (phrase, content words, position in the text 0..1).
+    phrases: list[tuple[str, int, float]] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------- entities
@@ -416,6 +418,23 @@ def extract_dates(doc: Doc, published: dt.date | None) -> list[dict[str, Any]]:
     return rows
 
 
+# ---------------------------------------------------------------- keyword candidates
+
+
+def noun_phrases(doc: Doc) -> list[tuple[str, int, float]]:
+    """Noun chunks without determiners, pronouns, numbers or stop words; nouns lemmatised."""
+    phrases = []
+    n = max(1, len(doc))
+    for chunk in doc.noun_chunks:
+        tokens = [t for t in chunk if not (t.is_stop or t.is_punct or t.pos_ in ("DET", "PRON", "NUM"))]
+        if not tokens:
+            continue
+        phrase = " ".join(t.lemma_.lower() if t.pos_ == "NOUN" else t.text for t in tokens)
+        if len(phrase) >= 3:
+            phrases.append((phrase, len(tokens), chunk.start / n))
+    return phrases
+
+
 def extract_article(doc: Doc, published: dt.date | None) -> Extraction:
     entities = extract_entities(doc)
     return Extraction(
@@ -423,4 +442,14 @@ def extract_article(doc: Doc, published: dt.date | None) -> Extraction:
         quotes=extract_quotes(doc, entities),
         amounts=extract_amounts(doc),
         dates=extract_dates(doc, published),
+        phrases=noun_phrases(doc),
     )
+
+
+def extract_texts(items: list[tuple[str, dt.date | None]]) -> list[Extraction]:
+    """Parse (text, publication date) pairs and extract from each: the unit of work sent to a
+    worker process (the Doc stays there)."""
+    from tasks.nlp import parse
+
+    docs = parse([text for text, _ in items])
+    return [extract_article(doc, published) for doc, (_, published) in zip(docs, items, strict=True)]

@@ -16,7 +16,7 @@ def test_data_docs_from_a_relative_output_folder(
     monkeypatch.chdir(tmp_path)  # the demo passes "output", a relative path
     events, _ = decode_stage(Batch(records_from_values([seed_event_bytes, b'{"id": "e", "body": ""}'])))
     articles = clean_stage(events, DedupIndex(), 2_000_000)
-    tables = build_tables(articles, enrich_stage(extract_stage(articles)), dt.datetime.now(dt.UTC))
+    tables = build_tables(articles, enrich_stage(articles, extract_stage(articles)), dt.datetime.now(dt.UTC))
     index = build_data_docs(tables, Path("output") / "data_docs", "test-run")
     assert index == (tmp_path / "output" / "data_docs" / "index.html")
     assert index.exists() and "articles" in index.read_text()

@@ -73,7 +73,7 @@ def test_dates_resolved_against_published_date(extraction: Extraction) -> None:
 
 
 def test_seed_places_geocoded(seed_doc, extraction: Extraction) -> None:  # type: ignore[no-untyped-def]
-    enrichment = enrich_article(seed_doc, extraction.entities, extraction.quotes)
+    enrichment = enrich_article(seed_doc.text, extraction)
     places = {row["canonical_name"]: row for row in enrichment.locations}
     for name, country in EXPECTED["places"].items():
         assert places[name]["country_code"] == country

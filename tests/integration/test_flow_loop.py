@@ -1,0 +1,90 @@
+"""The flow's batch loop with an in-memory source: commit order, land-before-commit, and a batch
+read before a rebalance being dropped rather than landed (no broker; the Prefect harness)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from newsflow.accounting import account
+from newsflow.config import BatchLimits, Settings
+from newsflow.sink import read_table
+from newsflow.source import Batch, MemorySource, records_from_values
+from tests.unit.test_pipeline_accounting import mixed_events
+
+
+class RecordingSource(MemorySource):
+    """Checks at every commit that the batch's files are already on disk; can fake one rebalance."""
+
+    def __init__(self, values: list[bytes], output: Path, stale_batch: int | None = None):
+        super().__init__(records_from_values(values))
+        self.output = output
+        self.stale_batch = stale_batch
+        self.polls = 0
+        self.commits: list[dict[tuple[str, int], int]] = []
+        self.dropped: list[int] = []
+
+    def poll_batch(self, limits: BatchLimits) -> Batch:
+        batch = super().poll_batch(limits)
+        if batch.records:
+            self.polls += 1
+            batch.generation = self.polls  # stands in for "read in this poll"
+        return batch
+
+    def is_current(self, batch: Batch) -> bool:
+        if batch.generation == self.stale_batch and batch.generation not in self.dropped:
+            # As after an eager rebalance: the partition restarts at its committed offset.
+            self.dropped.append(batch.generation)
+            self._position = self._records.index(batch.records[0])
+            return False
+        return True
+
+    def commit(self, batch: Batch) -> bool:
+        landed = account(self.output).all_offsets
+        assert {r.offset for r in batch.records} <= {offset for _, _, offset in landed}
+        self.commits.append(batch.next_offsets())
+        return super().commit(batch)
+
+
+def _run(source: RecordingSource, output: Path, batch_records: int):  # type: ignore[no-untyped-def]
+    from prefect import flow
+
+    from flows.ingest import run_ingest
+
+    @flow(name="loop-under-test")
+    def loop():  # type: ignore[no-untyped-def]
+        settings = Settings(output_dir=output, limits=BatchLimits(max_records=batch_records, max_wait_s=0.1),
+                            workers=1)
+        return run_ingest(settings, source, mode="drain")
+
+    return loop()
+
+
+def _values(seed_event_bytes: bytes) -> list[bytes]:
+    seed = json.loads(seed_event_bytes)
+    copies = [json.dumps({**seed, "id": f"v{i}", "body": f"Report {i}. " + seed["body"]}).encode() for i in range(3)]
+    return mixed_events(seed_event_bytes) + copies
+
+
+def test_batches_commit_in_order_after_their_files(prefect_api: str, tmp_path: Path, seed_event_bytes: bytes) -> None:
+    values = _values(seed_event_bytes)
+    source = RecordingSource(values, tmp_path)
+    totals = _run(source, tmp_path, batch_records=3)
+    ends = [offsets[("memory", 0)] for offsets in source.commits]
+    assert ends == sorted(ends) and ends[-1] == len(values)
+    assert totals.batches == len(ends) == source.polls
+    assert account(tmp_path).doubled() == []
+    assert len(account(tmp_path).all_offsets) == len(values)
+
+
+def test_batch_read_before_a_rebalance_is_read_again_not_landed(
+    prefect_api: str, tmp_path: Path, seed_event_bytes: bytes
+) -> None:
+    values = _values(seed_event_bytes)
+    source = RecordingSource(values, tmp_path, stale_batch=2)
+    totals = _run(source, tmp_path, batch_records=3)
+    assert source.dropped == [2] and totals.redone_batches == 1
+    result = account(tmp_path)
+    assert result.doubled() == [] and len(result.all_offsets) == len(values)
+    ids = read_table(tmp_path, "articles")["article_id"].to_pylist()
+    assert len(ids) == len(set(ids))
