@@ -144,7 +144,10 @@ class RunTotals:
     def add(self, batch: Batch, tables: dict[str, pa.Table], results: dict[str, TableResult],
             unparseable: list[Unparseable], built: dict[str, pa.Table]) -> None:
         self.batches += 1
-        for name, table in built.items():
+        validator = default_validator()
+        for name, full in built.items():
+            # The suite's columns only: a sample of raw HTML bodies would hold hundreds of MB.
+            table = validator.suite_columns(name, full)
             kept = self.docs_sample.get(name)
             if kept is None or kept.num_rows < DOCS_SAMPLE_ROWS:
                 merged = table if kept is None else pa.concat_tables([kept, table])
