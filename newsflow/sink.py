@@ -63,16 +63,21 @@ class LandedFile:
     rows: int
 
 
-def _stale_files(table_dir: Path, topic: str, partition: int, first_offset: int) -> Iterable[Path]:
-    """Files of this partition starting at or after `first_offset`.
+def _stale_files(table_dir: Path, records: list[RawRecord]) -> Iterable[Path]:
+    """Files of this partition starting at or after the slice's first offset.
 
     We always resume a partition at its committed offset, so such files were written by an attempt
-    that never committed (a crash, a lost rebalance); their rows are about to be landed again.
+    that never committed (a crash, a lost rebalance); their rows are about to be landed again. Only
+    files starting inside this slice can overlap it, and each of those sits in the date folder of
+    the record it starts at, so only the slice's dates are searched, however long the history.
     """
-    for path in table_dir.glob(f"*/{topic}-p{partition:04d}-o*.parquet"):
-        match = _FILE_RE.match(path.name)
-        if match and int(match["offset"]) >= first_offset:
-            yield path
+    first = records[0]
+    prefix = f"{first.topic}-p{first.partition:04d}-o"
+    for date in sorted({ingest_date(r) for r in records}):
+        for path in (table_dir / f"ingest_date={date}").glob(f"{prefix}*.parquet"):
+            match = _FILE_RE.match(path.name)
+            if match and int(match["offset"]) >= first.offset:
+                yield path
 
 
 def land_batch(output_dir: Path, tables: dict[str, pa.Table], batch: Batch) -> list[LandedFile]:
@@ -84,7 +89,7 @@ def land_batch(output_dir: Path, tables: dict[str, pa.Table], batch: Batch) -> l
         date_dir = f"ingest_date={ingest_date(first)}"
         for table_name, table in tables.items():
             table_dir = output_dir / table_name
-            for stale in _stale_files(table_dir, topic, partition, first.offset):
+            for stale in _stale_files(table_dir, records):
                 stale.unlink(missing_ok=True)
             mask = pc.and_(
                 pc.equal(table["kafka_topic"], topic), pc.equal(table["kafka_partition"], partition)

@@ -37,6 +37,21 @@ def test_replay_after_crash_overwrites_instead_of_duplicating(tmp_path: Path) ->
     assert sorted(offsets) == list(range(10, 30))
 
 
+def test_replay_across_midnight_removes_the_stale_file_in_the_next_day(tmp_path: Path) -> None:
+    day = 86_400_000
+    records = [RawRecord("news", 0, o, 1_638_792_000_000 + (day if o >= 15 else 0), None, b"x")
+               for o in range(10, 20)]
+    # The first attempt landed 10..14 (6 Dec) and 15..19 (7 Dec) as two files, uncommitted.
+    for part in (records[:5], records[5:]):
+        land_batch(tmp_path, _dead_letters(Batch(part)), Batch(part))
+    assert len(list(tmp_path.rglob("*.parquet"))) == 2
+    # The replay reads 10..19 as one batch: one file, in the first record's day.
+    land_batch(tmp_path, _dead_letters(Batch(records)), Batch(records))
+    (only,) = tmp_path.rglob("*.parquet")
+    assert only.parent.name == "ingest_date=2021-12-06"
+    assert sorted(read_table(tmp_path, "dead_letters")["kafka_offset"].to_pylist()) == list(range(10, 20))
+
+
 def test_stale_files_of_other_partitions_are_untouched(tmp_path: Path) -> None:
     other = _batch(range(50, 60), partition=1)
     land_batch(tmp_path, _dead_letters(other), other)
