@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from newsflow.config import default_workers
+from newsflow.config import BatchLimits, default_workers
 
 ROOT = Path(__file__).resolve().parents[1]
 EVAL = ROOT.parent / "shared" / "eval" / "article-extraction" / "html"
@@ -147,7 +147,7 @@ def streaming_latency(bootstrap: str, values: list[bytes], rate: float, processe
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--articles", type=int, default=120)
-    parser.add_argument("--batch", type=int, default=50)
+    parser.add_argument("--batch", type=int, default=BatchLimits.max_records, help="records per batch (the flow's default)")
     parser.add_argument("--processes", type=int, default=default_workers(),
                         help="worker processes, for both bare NLP (1) and the pipeline (default: NEWSFLOW_WORKERS' default)")
     parser.add_argument("--stream-events", type=int, default=40, help="events for the streaming latency run")
@@ -160,7 +160,6 @@ def main() -> None:
     os.environ["NEWSFLOW_WORKERS"] = str(args.processes)
 
     from newsflow.broker import EmbeddedBroker, ensure_topics
-    from newsflow.config import BatchLimits
     from newsflow.events import decode_batch
     from newsflow.pipeline import process_batch
     from newsflow.source import MemorySource, records_from_values
