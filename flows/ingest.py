@@ -40,6 +40,7 @@ from newsflow.source import Batch, KafkaSource, Source
 from tasks.clean import CleanArticle
 from tasks.dedup import DedupIndex
 from tasks.validate import TableResult, build_data_docs, default_validator
+from tasks.workers import start_workers
 
 # Prefect must not hash or persist batches, consumers or models: every task opts out of caching
 # (cache_policy=NO_CACHE) and of result persistence. Batch-sized arguments are passed through
@@ -274,6 +275,7 @@ def run_ingest(
     consumer is only ever used from this thread."""
     logger = get_run_logger()
     index = dedup_index_from(settings.output_dir)
+    start_workers(settings.workers)
     default_validator()  # import GX and load suites before the first batch, not inside it
     stopper = _StopRequested()
     if mode == "stream":

@@ -60,6 +60,19 @@ def pool(workers: int) -> ProcessPoolExecutor:
     return _pools[workers]
 
 
+def start_workers(workers: int) -> None:
+    """Start the pool now, without waiting: its workers load spaCy while the flow joins the
+    consumer group, instead of inside the first batch."""
+    if workers > 1:
+        executor = pool(workers)
+        for _ in range(workers):
+            executor.submit(_no_op)
+
+
+def _no_op() -> None:
+    pass
+
+
 def chunks(items: Sequence[T], workers: int) -> list[list[T]]:
     n_chunks = min(len(items), workers * CHUNKS_PER_WORKER)
     size = -(-len(items) // n_chunks)
@@ -67,11 +80,12 @@ def chunks(items: Sequence[T], workers: int) -> list[list[T]]:
 
 
 def map_in_workers(function: Callable[[list[T]], list[R]], items: Sequence[T], workers: int) -> list[R]:
-    """function(items), computed in `workers` processes when more than one; order is kept.
+    """function(items), computed in `workers` processes when more than one (even for one item:
+    the flow's own process then never loads the model); order is kept.
 
     `function` maps a list to a list of the same length and must be importable by name (it is
     pickled by reference)."""
-    if workers <= 1 or len(items) < 2:
+    if workers <= 1 or not items:
         return function(list(items))
     results = pool(workers).map(function, chunks(items, workers))
     return [result for part in results for result in part]
