@@ -1,14 +1,16 @@
 """Throughput of the pipeline against bare NLP and raw Kafka consumption, in one run.
 
-    python benchmarks/throughput.py [--articles N] [--batch 50]
+    python benchmarks/throughput.py [--articles N] [--batch 50] [--rounds 3]
 
 Corpus: the seed plus the benchmark HTML pages (if ../shared/eval is present), repeated with
 varied ids and a varied sentence (beyond the number of pages, copies are near-duplicates and
 skip NLP, so ratios use at most that many). Prints events/s for (1) bare spaCy nlp.pipe on the
 same cleaned texts, spread over the same worker processes, (2) the pipeline stages without Kafka
 or Prefect, (3) end to end Kafka -> Parquet through the Prefect flow, (4) raw kafka-python
-consumption, their ratios, (5) streaming latency, (6) peak memory of `newsflow ingest` draining
-backlogs of different sizes, and peak RSS.
+consumption, and their ratios; (1)-(3) run in interleaved rounds and the figures are medians
+with their range, because a shared machine's speed drifts by tens of % within minutes. Then
+(5) streaming latency, (6) peak memory of `newsflow ingest` draining backlogs of different
+sizes, and peak RSS.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import gzip
 import json
 import os
 import resource
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -102,6 +105,14 @@ def ingest_peak_rss(bootstrap: str, values: list[bytes], topic: str, batch: int)
         return peak, time.monotonic() - started
 
 
+def landed_events(out: Path) -> int:
+    """Events accounted for so far: landed articles plus quarantined articles."""
+    landed = sum(pq.read_metadata(path).num_rows for path in out.glob("articles/*/*.parquet"))
+    for path in out.glob("quarantine/*/*.parquet"):
+        landed += pq.read_table(path, columns=["table_name"])["table_name"].to_pylist().count("articles")
+    return landed
+
+
 def streaming_latency(bootstrap: str, values: list[bytes], rate: float, processes: int) -> list[float]:
     """Seconds from produce (record timestamp) to the Parquet rename, per article, in stream mode."""
     import subprocess
@@ -132,7 +143,9 @@ def streaming_latency(bootstrap: str, values: list[bytes], rate: float, processe
             time.sleep(max(0.0, started + i / rate - time.monotonic()))
             producer.send(topic, value)
         producer.flush()
-        time.sleep(15)  # let the last batches land
+        deadline = time.monotonic() + 120
+        while landed_events(Path(out)) < len(values) and time.monotonic() < deadline:
+            time.sleep(0.5)  # until every event has landed (or two minutes have passed)
         ingest.terminate()
         ingest.wait(timeout=120)
         latencies = []
@@ -144,12 +157,22 @@ def streaming_latency(bootstrap: str, values: list[bytes], rate: float, processe
         return sorted(latencies)
 
 
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def spread(values: list[float]) -> str:
+    return f"{min(values):.2f}-{max(values):.2f}" if len(values) > 1 else ""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--articles", type=int, default=120)
     parser.add_argument("--batch", type=int, default=BatchLimits.max_records, help="records per batch (the flow's default)")
     parser.add_argument("--processes", type=int, default=default_workers(),
                         help="worker processes, for both bare NLP (1) and the pipeline (default: NEWSFLOW_WORKERS' default)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds of (1), (2) and (3), interleaved; figures are medians (shared machines drift)")
     parser.add_argument("--stream-events", type=int, default=40, help="events for the streaming latency run")
     parser.add_argument("--stream-rate", type=float, default=2.0, help="events/s produced in the latency run")
     parser.add_argument("--backlogs", default="120,480",
@@ -159,6 +182,9 @@ def main() -> None:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     os.environ["NEWSFLOW_WORKERS"] = str(args.processes)
 
+    from kafka import KafkaConsumer, KafkaProducer
+
+    from flows.ingest import ingest
     from newsflow.broker import EmbeddedBroker, ensure_topics
     from newsflow.events import decode_batch
     from newsflow.pipeline import process_batch
@@ -170,32 +196,36 @@ def main() -> None:
     from tasks.workers import map_in_workers, pool
 
     values = corpus(args.articles)
-    print(f"corpus: {len(values)} events, {sum(map(len, values)) / 1e6:.1f} MB, {os.cpu_count()} cores")
+    print(f"corpus: {len(values)} events, {sum(map(len, values)) / 1e6:.1f} MB, {os.cpu_count()} cores, "
+          f"{args.processes} worker processes, batches of {args.batch}, {args.rounds} rounds")
     load_nlp()
     validator = default_validator()
-    if args.processes > 1:  # start the workers (each loads the model) before anything is timed
-        list(pool(args.processes).map(count_tokens, [["warm-up"]] * args.processes))
-
-    # (1) Bare NLP on exactly the texts the pipeline analyses.
     events, _ = decode_batch(records_from_values(values))
     texts = [a.body or "" for a in clean_batch(events, DedupIndex(), 2_000_000) if a.analysable]
-    started = time.perf_counter()
-    map_in_workers(count_tokens, texts, args.processes)  # parse and keep nothing: no docs travel back
-    bare = len(values) / (time.perf_counter() - started)
+    # Warm-up on real texts, untimed: a worker's first long documents grow its memory pools.
+    if args.processes > 1:
+        list(pool(args.processes).map(count_tokens, [texts[i::args.processes * 2][:3] for i in range(args.processes * 2)]))
+    else:
+        count_tokens(texts[:3])
 
-    # (2) All stages, no Kafka, no Prefect.
-    source = MemorySource(records_from_values(values))
-    index = DedupIndex()
-    started = time.perf_counter()
-    while (batch := source.poll_batch(BatchLimits(max_records=args.batch))).records:
-        process_batch(batch, index, validator, workers=args.processes)
-    stages = len(values) / (time.perf_counter() - started)
+    def bare_nlp() -> float:
+        """(1) Bare NLP on exactly the texts the pipeline analyses; no docs travel back."""
+        started = time.perf_counter()
+        map_in_workers(count_tokens, texts, args.processes)
+        return len(values) / (time.perf_counter() - started)
 
-    # (3) End to end through Kafka and the Prefect flow, and (4) raw consumption.
-    from kafka import KafkaConsumer, KafkaProducer
+    def stages_in_memory() -> float:
+        """(2) All stages, no Kafka, no Prefect."""
+        source = MemorySource(records_from_values(values))
+        index = DedupIndex()
+        started = time.perf_counter()
+        while (batch := source.poll_batch(BatchLimits(max_records=args.batch))).records:
+            process_batch(batch, index, validator, workers=args.processes)
+        return len(values) / (time.perf_counter() - started)
 
-    from flows.ingest import ingest
-
+    bare: list[float] = []
+    stages: list[float] = []
+    end_to_end: list[float] = []
     with EmbeddedBroker() as broker, tempfile.TemporaryDirectory() as out:
         topic = "bench.articles"
         ensure_topics(broker.bootstrap_servers, {topic: 2, f"{topic}.dlq": 1})
@@ -204,6 +234,7 @@ def main() -> None:
             producer.send(topic, v)
         producer.flush()
         producer.close()
+        # (4) Raw consumption of the same messages.
         consumer = KafkaConsumer(topic, bootstrap_servers=broker.bootstrap_servers, auto_offset_reset="earliest",
                                  group_id=None, consumer_timeout_ms=3000,
                                  max_partition_fetch_bytes=16 << 20, fetch_max_bytes=64 << 20)
@@ -214,10 +245,18 @@ def main() -> None:
                 break
         raw = count / (time.perf_counter() - started)
         consumer.close()
-        summary = ingest(mode="drain", bootstrap_servers=broker.bootstrap_servers, topic=topic,
-                         output_dir=out, batch_records=args.batch)
-        # Active time: first non-empty poll to last commit (no group join, no final idle poll).
-        end_to_end = summary["records"] / summary["active_seconds"]
+        for round_number in range(1, args.rounds + 1):
+            bare.append(bare_nlp())
+            stages.append(stages_in_memory())
+            # (3) End to end through Kafka and the Prefect flow: each round is a new consumer group
+            # (reading from the start) and a new output folder. Active time: first non-empty poll
+            # to last commit (no group join, no final idle poll).
+            summary = ingest(mode="drain", bootstrap_servers=broker.bootstrap_servers, topic=topic,
+                             group_id=f"bench-{round_number}", output_dir=f"{out}/round{round_number}",
+                             batch_records=args.batch)
+            end_to_end.append(summary["records"] / summary["active_seconds"])
+            print(f"round {round_number}: bare {bare[-1]:.2f}, in memory {stages[-1]:.2f}, "
+                  f"end to end {end_to_end[-1]:.2f} events/s")
         latencies = streaming_latency(broker.bootstrap_servers, values[: args.stream_events + 1],
                                       args.stream_rate, args.processes)
         memory = [(n, *ingest_peak_rss(broker.bootstrap_servers, corpus(n), f"bench.backlog{n}", args.batch))
@@ -225,12 +264,15 @@ def main() -> None:
 
     # All rates are per event of the corpus, so they compare: bare NLP parses only the texts the
     # pipeline would parse (duplicates, non-English and empty pages are not), over all events.
-    print(f"{'measure':<48} {'events/s':>9}")
-    print(f"{'(1) bare spaCy nlp.pipe on the analysable texts':<48} {bare:>9.2f}")
-    print(f"{'(2) all stages in memory (clean..GX)':<48} {stages:>9.2f}")
-    print(f"{'(3) end to end Kafka -> Parquet (Prefect flow)':<48} {end_to_end:>9.2f}")
+    ratios_stages = [s / b for s, b in zip(stages, bare, strict=True)]
+    ratios_e2e = [e / b for e, b in zip(end_to_end, bare, strict=True)]
+    print(f"{'measure (median of rounds)':<48} {'events/s':>9} {'range':>12}")
+    print(f"{'(1) bare spaCy nlp.pipe on the analysable texts':<48} {median(bare):>9.2f} {spread(bare):>12}")
+    print(f"{'(2) all stages in memory (clean..GX)':<48} {median(stages):>9.2f} {spread(stages):>12}")
+    print(f"{'(3) end to end Kafka -> Parquet (Prefect flow)':<48} {median(end_to_end):>9.2f} {spread(end_to_end):>12}")
     print(f"{'(4) raw kafka-python consume':<48} {raw:>9.2f}")
-    print(f"ratio (2)/(1): {stages / bare:.2f}   ratio (3)/(1): {end_to_end / bare:.2f}")
+    print(f"ratio (2)/(1): {median(ratios_stages):.2f} {spread(ratios_stages)}   "
+          f"ratio (3)/(1): {median(ratios_e2e):.2f} {spread(ratios_e2e)}  (median of per-round ratios)")
     if latencies:
         p50 = latencies[len(latencies) // 2]
         p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))]

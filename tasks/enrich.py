@@ -156,3 +156,11 @@ def enrich_article(text: str, extraction: Extraction) -> Enrichment:
 def enrich_texts(items: list[tuple[str, Extraction]]) -> list[Enrichment]:
     """enrich_article over (text, extraction) pairs: the unit of work sent to a worker process."""
     return [enrich_article(text, extraction) for text, extraction in items]
+
+
+def warm_up() -> None:
+    """Load the tone lexicon and the gazetteer before the first batch rather than inside it."""
+    _lexicon()
+    from tasks.geo import gazetteer
+
+    gazetteer()

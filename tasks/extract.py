@@ -393,11 +393,12 @@ def _tense(span: Span) -> str:
 def extract_dates(doc: Doc, published: dt.date | None) -> list[dict[str, Any]]:
     rows = []
     previous: tuple[int, str] | None = None  # (end_char, tense) of the last date mention
+    text = doc.text  # built from every token on each access: read it once
     for ent in doc.ents:
         if ent.label_ != "DATE":
             continue
         before = doc[ent.start - 1].lower_ if ent.start > 0 else ""
-        gap = doc.text[previous[0] : ent.start_char] if previous else None
+        gap = text[previous[0] : ent.start_char] if previous else None
         if previous and gap in (", ", " or ", " and ", " to ", "-", " - ", " – "):
             tense = previous[1]  # "late January, early February": one phrase, one direction
         elif before in ("by", "until", "till", "before"):

@@ -11,6 +11,7 @@ extracted rows, which are a fraction of a Doc's size.
 from __future__ import annotations
 
 import atexit
+import gc
 import multiprocessing
 import os
 import threading
@@ -22,8 +23,9 @@ from typing import TypeVar
 T = TypeVar("T")
 R = TypeVar("R")
 
-# A few chunks per worker, so one long article does not leave the other workers idle.
-CHUNKS_PER_WORKER = 4
+# Several chunks per worker, so the last chunks to finish (one long article, say) leave the other
+# workers idle only briefly; a chunk costs about a millisecond to send.
+CHUNKS_PER_WORKER = 8
 _pools: dict[int, ProcessPoolExecutor] = {}
 
 
@@ -41,12 +43,18 @@ def _start_worker(parent: int) -> None:
 
 
 def _warm_up() -> None:
-    """Load the model and the cleaners' lazy state before the first batch arrives."""
+    """Load the model, the cleaners' and the enrichment's lazy state before the first batch
+    arrives, then exempt all of it from garbage collection."""
     from tasks.clean import warm_up as warm_up_cleaning
+    from tasks.enrich import warm_up as warm_up_enrichment
     from tasks.nlp import load_nlp
 
     load_nlp()
     warm_up_cleaning()
+    warm_up_enrichment()
+    # Millions of long-lived objects (model, vocabulary, gazetteer) would otherwise be traversed
+    # by every full collection: measured 1.1 s instead of 0.2 s for extracting 52 parsed docs.
+    gc.freeze()
 
 
 def pool(workers: int) -> ProcessPoolExecutor:

@@ -9,14 +9,17 @@ import pyarrow as pa
 from newsflow.pipeline import process_batch
 from newsflow.source import Batch, records_from_values
 from tasks.dedup import DedupIndex
-from tasks.workers import chunks
+from tasks.workers import CHUNKS_PER_WORKER, chunks
 
 
 def test_chunks_keep_order_and_cover_everything() -> None:
-    items = list(range(11))
+    items = list(range(100))
     parts = chunks(items, workers=2)
     assert [x for part in parts for x in part] == items
-    assert len(parts) == 6  # about CHUNKS_PER_WORKER per worker, none empty
+    assert all(parts)
+    # As many chunks as allowed, give or take the rounding of equal sizes.
+    assert 2 * CHUNKS_PER_WORKER - 3 <= len(parts) <= 2 * CHUNKS_PER_WORKER
+    assert chunks(list(range(5)), workers=2) == [[0], [1], [2], [3], [4]]
     assert chunks([1], workers=4) == [[1]]
 
 
