@@ -35,7 +35,7 @@ from newsflow.pipeline import (
     extract_stage,
     validate_stage,
 )
-from newsflow.sink import LandedFile, land_batch
+from newsflow.sink import LandedFile, land_batch, partition_locks
 from newsflow.source import Batch, KafkaSource, Source
 from tasks.clean import CleanArticle
 from tasks.dedup import DedupIndex
@@ -235,12 +235,23 @@ class _StopRequested:
         self.stop = True
 
 
-def _fault_point(batch_number: int) -> None:
-    """Fault injection for the crash tests: NEWSFLOW_FAULT_KILL_AFTER_LAND=N SIGKILLs this
-    process after batch N is landed and before its offsets are committed."""
-    target = os.environ.get("NEWSFLOW_FAULT_KILL_AFTER_LAND")
-    if target and int(target) == batch_number:
-        os.kill(os.getpid(), signal.SIGKILL)
+FAULT_SIGNALS = {
+    "STOP_BEFORE_LAND": signal.SIGSTOP,  # a consumer paused past its session (tests/integration/test_zombie.py)
+    "STOP_AFTER_FENCE": signal.SIGSTOP,  # ... paused while it holds the partition locks
+    "KILL_AFTER_LAND": signal.SIGKILL,  # a crash between the rename and the commit
+}
+
+
+def _fault_point(name: str, batch_number: int) -> None:
+    """Fault injection for the fault tests: NEWSFLOW_FAULT_<NAME>=N sends this process the fault's
+    signal at that point of batch N's landing."""
+    target = os.environ.get(f"NEWSFLOW_FAULT_{name}")
+    if target and int(target) == batch_number and name not in _faults_fired:
+        _faults_fired.add(name)  # once: batch numbers repeat when a batch is not landed
+        os.kill(os.getpid(), FAULT_SIGNALS[name])
+
+
+_faults_fired: set[str] = set()
 
 
 class _Validating:
@@ -270,9 +281,11 @@ def run_ingest(
 
     Batch N is validated in a thread while batch N+1 is polled, cleaned and analysed; batch N is
     then landed and committed before batch N+1 is validated, so commits stay in order and each
-    follows its own files. A batch is landed only if the group has not rebalanced since it was
-    read: until this consumer polls again and rejoins, nobody else can own its partitions. The
-    consumer is only ever used from this thread."""
+    follows its own files. A batch is landed only if this consumer still owns its partitions:
+    under the output folder's partition locks, the group coordinator confirms the membership
+    (source.still_owns) before the files are renamed and the offsets committed, so a consumer
+    that was paused past its session lands nothing. The consumer is only ever used from this
+    thread."""
     logger = get_run_logger()
     index = dedup_index_from(settings.output_dir)
     start_workers(settings.workers)
@@ -295,17 +308,25 @@ def run_ingest(
         if item is None:
             return
         built, tables, results = item.validation.result()
+        number = totals.batches + 1
         if not source.is_current(item.batch):
             totals.redone_batches += 1
-            logger.warning("batch %d not landed: the group rebalanced after it was read", totals.batches + 1)
+            logger.warning("batch %d not landed: the group rebalanced after it was read", number)
             return
-        files = land(settings.output_dir, opaque(tables), opaque(item.unparseable), opaque(item.batch), publisher)
-        _fault_point(totals.batches + 1)
-        if not commit(source, opaque(item.batch)):
-            totals.redone_batches += 1
-            logger.warning("batch %d landed but not committed (rebalance): it will be landed again",
-                           totals.batches + 1)
-            return
+        _fault_point("STOP_BEFORE_LAND", number)
+        with partition_locks(settings.output_dir, item.batch, on_wait=logger.warning):
+            if not source.still_owns(item.batch):
+                totals.redone_batches += 1
+                logger.warning("batch %d not landed: its partitions were given to another consumer "
+                               "while this one was not polling", number)
+                return
+            _fault_point("STOP_AFTER_FENCE", number)
+            files = land(settings.output_dir, opaque(tables), opaque(item.unparseable), opaque(item.batch), publisher)
+            _fault_point("KILL_AFTER_LAND", number)
+            if not commit(source, opaque(item.batch)):
+                totals.redone_batches += 1
+                logger.warning("batch %d landed but not committed (rebalance): it will be landed again", number)
+                return
         totals.add(item.batch, tables, results, item.unparseable, built)
         idle_since = time.monotonic()
         totals.active_seconds = idle_since - (first_records or idle_since)

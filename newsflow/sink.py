@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import os
 import re
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -18,6 +22,10 @@ from newsflow.schemas import TABLES, empty_table
 from newsflow.source import Batch, RawRecord
 
 _FILE_RE = re.compile(r"^(?P<topic>.+)-p(?P<partition>\d+)-o(?P<offset>\d+)\.parquet$")
+LOCK_DIR = "_locks"
+# How long landing waits for another process's lock on a partition before failing the run: the
+# holder is normally landing one batch (seconds); much longer means it is stopped or hung.
+LOCK_WAIT_S = 300.0
 
 
 def chunk_file_name(topic: str, partition: int, first_offset: int) -> str:
@@ -101,6 +109,55 @@ def land_batch(output_dir: Path, tables: dict[str, pa.Table], batch: Batch) -> l
             write_atomically(part.cast(TABLES[table_name]), path)
             landed.append(LandedFile(table_name, path, part.num_rows))
     return landed
+
+
+class PartitionLockTimeout(TimeoutError):
+    """Another process held a partition's lock for longer than LOCK_WAIT_S."""
+
+
+def _holder(handle: IO[str]) -> str:
+    handle.seek(0)
+    return handle.read().strip() or "another process"
+
+
+@contextmanager
+def partition_locks(
+    output_dir: Path, batch: Batch, wait_s: float = LOCK_WAIT_S, on_wait: Callable[[str], None] | None = None
+) -> Iterator[None]:
+    """Hold an exclusive lock on each of the batch's partitions in this output folder.
+
+    Fencing, landing and committing a batch happen under these locks, so a consumer that lost its
+    partitions while it was paused cannot rename files over the new owner's: either it lands
+    before the new owner takes the lock (whose landing then replaces those files), or it checks
+    its membership after and finds it gone. Locks are taken in sorted order, so two consumers
+    never wait on each other crosswise, and the OS releases them if the holder dies. Local
+    filesystems only (flock). on_wait is told once per lock that has to be waited for."""
+    lock_dir = output_dir / LOCK_DIR
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    with ExitStack() as held:
+        for topic, partition in sorted(batch.by_partition()):
+            path = lock_dir / f"{topic}-p{partition:04d}.lock"
+            handle = held.enter_context(open(path, "a+"))  # noqa: SIM115 (closed by the stack)
+            deadline, told = time.monotonic() + wait_s, False
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if on_wait is not None and not told:
+                        on_wait(f"waiting for {path} (held by {_holder(handle)})")
+                        told = True
+                    if time.monotonic() > deadline:
+                        raise PartitionLockTimeout(
+                            f"{path} has been held by {_holder(handle)} for over {wait_s:.0f} s; "
+                            "is another ingest stopped while landing?"
+                        ) from None
+                    time.sleep(0.2)
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"pid {os.getpid()}\n")
+            handle.flush()
+        yield
 
 
 def read_table(output_dir: Path, name: str) -> pa.Table:

@@ -65,6 +65,8 @@ class Source(Protocol):
 
     def is_current(self, batch: Batch) -> bool: ...
 
+    def still_owns(self, batch: Batch) -> bool: ...
+
     def caught_up(self) -> bool: ...
 
     def has_assignment(self) -> bool: ...
@@ -99,6 +101,9 @@ class MemorySource:
         return True
 
     def is_current(self, batch: Batch) -> bool:
+        return True
+
+    def still_owns(self, batch: Batch) -> bool:
         return True
 
     def caught_up(self) -> bool:
@@ -149,6 +154,32 @@ class KafkaSource:
         assigned again from their committed offsets. A batch read before it must not be landed
         (its partitions may now be another member's, which reads them again) nor committed."""
         return batch.generation == self._generation
+
+    def still_owns(self, batch: Batch) -> bool:
+        """Ask the group coordinator whether this consumer still owns the batch's partitions.
+
+        is_current() only knows what this consumer has been told at its last poll: one paused past
+        its session timeout (a long GC, SIGSTOP, a frozen VM) resumes believing it still owns
+        partitions the group has since given to another member. So the batch's first offsets,
+        where its partitions' committed offsets already are, are committed again: the coordinator
+        refuses that from a member of an older generation. Called under the partition locks,
+        right before landing."""
+        from kafka import TopicPartition
+        from kafka.errors import CommitFailedError, RebalanceInProgressError
+        from kafka.structs import OffsetAndMetadata
+
+        if not self.is_current(batch):
+            return False
+        offsets = {
+            TopicPartition(topic, partition): OffsetAndMetadata(records[0].offset, "", -1)
+            for (topic, partition), records in batch.by_partition().items()
+        }
+        try:
+            self._consumer.commit(offsets)
+        except (CommitFailedError, RebalanceInProgressError) as exc:
+            log.warning("this consumer no longer owns the batch's partitions: %s", exc)
+            return False
+        return True
 
     def poll_batch(self, limits: BatchLimits) -> Batch:
         batch = Batch(generation=self._generation)

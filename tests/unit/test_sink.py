@@ -1,6 +1,8 @@
+import os
 from pathlib import Path
 
 import pyarrow as pa
+import pytest
 
 from newsflow.schemas import to_table
 from newsflow.sink import chunk_file_name, land_batch, read_table
@@ -63,3 +65,17 @@ def test_stale_files_of_other_partitions_are_untouched(tmp_path: Path) -> None:
 def test_read_table_of_nothing_has_the_schema(tmp_path: Path) -> None:
     table = read_table(tmp_path, "articles")
     assert table.num_rows == 0 and "article_id" in table.schema.names
+
+
+def test_partition_locks_exclude_each_other_and_say_who_holds_them(tmp_path: Path) -> None:
+    from newsflow.sink import PartitionLockTimeout, partition_locks
+
+    batch = Batch(_batch(range(1), partition=1).records + _batch(range(1), partition=0).records)
+    waits: list[str] = []
+    # flock conflicts between two opens of the file, even in one process.
+    with partition_locks(tmp_path, batch), pytest.raises(PartitionLockTimeout, match=f"pid {os.getpid()}"):  # noqa: SIM117
+        with partition_locks(tmp_path, _batch(range(5, 6)), wait_s=0.5, on_wait=waits.append):
+            pass
+    assert len(waits) == 1 and "p0000.lock" in waits[0]
+    with partition_locks(tmp_path, batch, wait_s=0.5):  # released on exit
+        assert sorted(p.name for p in (tmp_path / "_locks").iterdir()) == ["news-p0000.lock", "news-p0001.lock"]

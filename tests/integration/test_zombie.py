@@ -1,0 +1,90 @@
+"""A consumer paused past its session (a zombie) must not land over the new owner's files.
+
+Consumer A reads a batch and is SIGSTOPped (by its own fault hook) before landing it. Its session
+expires, consumer B takes every partition and lands the whole backlog in bigger batches, so B's
+files start at the same offsets as A's batch but hold more records. Then A is resumed. Without a
+fence A would rename its smaller file over B's, and the records only B's file held would be gone
+although their offsets are committed.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.integration.kafka_helpers import ROOT, assert_accounted, ingest_command, ingest_env, produce
+from tests.integration.test_faults import article
+
+pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+
+
+def _state(pid: int) -> str:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
+
+def _wait_until_stopped(process: subprocess.Popen, log: Path, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while _state(process.pid) != "T":
+        assert process.poll() is None, log.read_text()[-3000:]
+        assert time.monotonic() < deadline, "the consumer never reached its fault point\n" + log.read_text()[-3000:]
+        time.sleep(0.2)
+
+
+def _consumer(bootstrap: str, topic: str, output: Path, api: str, log: Path, batch: int,
+              **fault: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        ingest_command(bootstrap, topic, output, batch_records=batch), cwd=ROOT, env=ingest_env(api, 1, **fault),
+        stdout=open(log, "ab"), stderr=subprocess.STDOUT,  # noqa: SIM115
+    )
+
+
+@pytest.mark.parametrize("fault", ["STOP_BEFORE_LAND", "STOP_AFTER_FENCE"])
+def test_paused_consumer_lands_nothing_over_the_new_owner(
+    broker: str, prefect_api: str, tmp_path: Path, fault: str
+) -> None:
+    topic = f"news.zombie.{fault.lower()}"
+    output = tmp_path / "out"
+    values = [article(i) for i in range(40)]
+    expected = produce(broker, topic, values, partitions=2)
+    zombie_log, owner_log = tmp_path / "zombie.log", tmp_path / "owner.log"
+
+    zombie = _consumer(broker, topic, output, prefect_api, zombie_log, 5, **{f"NEWSFLOW_FAULT_{fault}": "1"})
+    try:
+        _wait_until_stopped(zombie, zombie_log)
+        owner = _consumer(broker, topic, output, prefect_api, owner_log, 200)
+        if fault == "STOP_BEFORE_LAND":
+            # The owner lands everything while the zombie stays stopped.
+            assert owner.wait(timeout=300) == 0, owner_log.read_text()[-3000:]
+            assert_accounted(output, expected, len(values))
+            zombie.send_signal(signal.SIGCONT)
+        else:
+            # The zombie holds the partition locks: the owner joins, takes the partitions once the
+            # zombie's session has expired, and then waits for the locks until the zombie resumes.
+            deadline = time.monotonic() + 240
+            while "waiting for" not in owner_log.read_text():
+                assert owner.poll() is None, owner_log.read_text()[-3000:]
+                assert time.monotonic() < deadline, owner_log.read_text()[-3000:]
+                time.sleep(0.5)
+            time.sleep(2)
+            assert owner.poll() is None, owner_log.read_text()[-3000:]
+            zombie.send_signal(signal.SIGCONT)
+            assert owner.wait(timeout=300) == 0, owner_log.read_text()[-3000:]
+        assert zombie.wait(timeout=300) == 0, zombie_log.read_text()[-3000:]
+    finally:
+        for process in (zombie,):
+            if process.poll() is None:
+                process.send_signal(signal.SIGCONT)
+                process.kill()
+
+    assert_accounted(output, expected, len(values))
+    zombie_said = zombie_log.read_text()
+    if fault == "STOP_BEFORE_LAND":
+        assert "its partitions were given to another consumer" in zombie_said, zombie_said[-3000:]
+    else:
+        # It landed before the owner could take the locks; its commit was refused, and the owner's
+        # landing replaced its files.
+        assert "landed but not committed" in zombie_said, zombie_said[-3000:]
