@@ -99,3 +99,39 @@ def test_simhash_is_stable_and_close_for_small_edits(seed_text: str) -> None:
     assert simhash(body) == simhash(body)
     assert hamming(simhash(body), simhash(body.replace("Monday", "Sunday"))) <= NEAR_DUPLICATE_BITS
     assert content_hash("Hello,  World") == content_hash("hello world")
+
+
+PAGES_WITH_METADATA = [
+    # OpenGraph and JSON-LD.
+    """<html><head><title>Talks resume | The Daily Ledger</title>
+    <meta property="og:title" content="Talks resume in Geneva">
+    <meta property="og:site_name" content="The Daily Ledger">
+    <meta property="article:published_time" content="2021-12-06T14:00:00Z">
+    <script type="application/ld+json">{"@context": "https://schema.org", "@type": "NewsArticle",
+    "author": {"@type": "Person", "name": "Maria Lopez"}}</script></head><body><article><h1>Talks resume in Geneva</h1>
+    <p>Negotiators met again on Monday after a pause of several weeks, officials said.</p>
+    <p>The two delegations are expected to publish a joint statement later this week.</p></article></body></html>""",
+    # Only a <title>, a byline and a date in the body: the fallbacks.
+    """<html><head><title>Flooding closes river road</title></head><body>
+    <div class="byline">By John Carter</div><p>Published 3 March 2022</p>
+    <p>Heavy rain closed the river road for a second day, the county said on Thursday.</p>
+    <p>Crews expect to reopen one lane by the weekend if the water keeps falling.</p></body></html>""",
+    # Nothing at all.
+    "<html><body><p>Just a sentence without any metadata around it at all, nothing more.</p></body></html>",
+]
+
+
+def test_page_metadata_agrees_with_trafilatura() -> None:
+    from trafilatura.metadata import extract_metadata
+    from trafilatura.settings import set_date_params
+    from trafilatura.utils import load_html
+
+    from tasks.clean import page_metadata
+
+    for html in PAGES_WITH_METADATA:
+        full = extract_metadata(load_html(html), date_config=set_date_params(True))
+        assert page_metadata(load_html(html)) == (full.title, full.author, full.date, full.sitename)
+    found = [page_metadata(load_html(html)) for html in PAGES_WITH_METADATA]
+    assert found[0] == ("Talks resume in Geneva", "Maria Lopez", "2021-12-06", "The Daily Ledger")
+    assert found[1] == ("Flooding closes river road", "John Carter", "2022-03-03", None)  # body fallbacks
+    assert found[2] == (None, None, None, None)
