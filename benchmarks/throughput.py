@@ -172,11 +172,13 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=default_workers(),
                         help="worker processes, for both bare NLP (1) and the pipeline (default: NEWSFLOW_WORKERS' default)")
     parser.add_argument("--rounds", type=int, default=3,
-                        help="rounds of (1), (2) and (3), interleaved; figures are medians (shared machines drift)")
-    parser.add_argument("--stream-events", type=int, default=40, help="events for the streaming latency run")
+                        help="rounds of (1), (2) and (3), interleaved; figures are medians (shared machines "
+                             "drift); 0 skips them")
+    parser.add_argument("--stream-events", type=int, default=40, help="events for the streaming latency run (0 skips)")
     parser.add_argument("--stream-rate", type=float, default=2.0, help="events/s produced in the latency run")
-    parser.add_argument("--backlogs", default="120,480",
-                        help="backlog sizes (events) drained by `newsflow ingest` to compare peak memory; '' skips")
+    parser.add_argument("--backlogs", default="480,960",
+                        help="backlog sizes (events) drained by `newsflow ingest` to compare peak memory, each "
+                             "several full batches; '' skips")
     args = parser.parse_args()
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -258,7 +260,7 @@ def main() -> None:
             print(f"round {round_number}: bare {bare[-1]:.2f}, in memory {stages[-1]:.2f}, "
                   f"end to end {end_to_end[-1]:.2f} events/s")
         latencies = streaming_latency(broker.bootstrap_servers, values[: args.stream_events + 1],
-                                      args.stream_rate, args.processes)
+                                      args.stream_rate, args.processes) if args.stream_events else []
         memory = [(n, *ingest_peak_rss(broker.bootstrap_servers, corpus(n), f"bench.backlog{n}", args.batch))
                   for n in (int(x) for x in args.backlogs.split(",") if x)]
 
@@ -267,12 +269,15 @@ def main() -> None:
     ratios_stages = [s / b for s, b in zip(stages, bare, strict=True)]
     ratios_e2e = [e / b for e, b in zip(end_to_end, bare, strict=True)]
     print(f"{'measure (median of rounds)':<48} {'events/s':>9} {'range':>12}")
-    print(f"{'(1) bare spaCy nlp.pipe on the analysable texts':<48} {median(bare):>9.2f} {spread(bare):>12}")
-    print(f"{'(2) all stages in memory (clean..GX)':<48} {median(stages):>9.2f} {spread(stages):>12}")
-    print(f"{'(3) end to end Kafka -> Parquet (Prefect flow)':<48} {median(end_to_end):>9.2f} {spread(end_to_end):>12}")
+    if bare:
+        print(f"{'(1) bare spaCy nlp.pipe on the analysable texts':<48} {median(bare):>9.2f} {spread(bare):>12}")
+        print(f"{'(2) all stages in memory (clean..GX)':<48} {median(stages):>9.2f} {spread(stages):>12}")
+        print(f"{'(3) end to end Kafka -> Parquet (Prefect flow)':<48} {median(end_to_end):>9.2f} "
+              f"{spread(end_to_end):>12}")
     print(f"{'(4) raw kafka-python consume':<48} {raw:>9.2f}")
-    print(f"ratio (2)/(1): {median(ratios_stages):.2f} {spread(ratios_stages)}   "
-          f"ratio (3)/(1): {median(ratios_e2e):.2f} {spread(ratios_e2e)}  (median of per-round ratios)")
+    if bare:
+        print(f"ratio (2)/(1): {median(ratios_stages):.2f} {spread(ratios_stages)}   "
+              f"ratio (3)/(1): {median(ratios_e2e):.2f} {spread(ratios_e2e)}  (median of per-round ratios)")
     if latencies:
         p50 = latencies[len(latencies) // 2]
         p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))]
