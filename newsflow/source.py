@@ -51,6 +51,10 @@ class Batch:
             groups.setdefault((record.topic, record.partition), []).append(record)
         return groups
 
+    def first_offsets(self) -> dict[tuple[str, int], int]:
+        """Each partition's first offset in this batch."""
+        return {tp: recs[0].offset for tp, recs in self.by_partition().items()}
+
     def next_offsets(self) -> dict[tuple[str, int], int]:
         """The offsets to commit once this batch has landed: last offset + 1 per partition."""
         return {tp: recs[-1].offset + 1 for tp, recs in self.by_partition().items()}
@@ -164,22 +168,9 @@ class KafkaSource:
         where its partitions' committed offsets already are, are committed again: the coordinator
         refuses that from a member of an older generation. Called under the partition locks,
         right before landing."""
-        from kafka import TopicPartition
-        from kafka.errors import CommitFailedError, RebalanceInProgressError
-        from kafka.structs import OffsetAndMetadata
-
         if not self.is_current(batch):
             return False
-        offsets = {
-            TopicPartition(topic, partition): OffsetAndMetadata(records[0].offset, "", -1)
-            for (topic, partition), records in batch.by_partition().items()
-        }
-        try:
-            self._consumer.commit(offsets)
-        except (CommitFailedError, RebalanceInProgressError) as exc:
-            log.warning("this consumer no longer owns the batch's partitions: %s", exc)
-            return False
-        return True
+        return self._commit(batch.first_offsets(), "this consumer no longer owns the batch's partitions")
 
     def poll_batch(self, limits: BatchLimits) -> Batch:
         batch = Batch(generation=self._generation)
@@ -225,20 +216,24 @@ class KafkaSource:
         After a lost commit the partitions resume at their committed offsets (here or in the
         consumer that now owns them), so the batch is landed again under the same file names.
         """
+        return self._commit(batch.next_offsets(), "offsets not committed, the group rebalanced")
+
+    def _commit(self, offsets: dict[tuple[str, int], int], refused: str) -> bool:
+        """Commit offsets synchronously; False (logged after `refused`) if the coordinator refuses
+        them because this consumer is no longer a member of the current generation."""
         from kafka import TopicPartition
         from kafka.errors import CommitFailedError, RebalanceInProgressError
         from kafka.structs import OffsetAndMetadata
 
-        offsets = {
-            TopicPartition(topic, partition): OffsetAndMetadata(offset, "", -1)
-            for (topic, partition), offset in batch.next_offsets().items()
-        }
         if not offsets:
             return True
         try:
-            self._consumer.commit(offsets)
+            self._consumer.commit({
+                TopicPartition(topic, partition): OffsetAndMetadata(offset, "", -1)
+                for (topic, partition), offset in offsets.items()
+            })
         except (CommitFailedError, RebalanceInProgressError) as exc:
-            log.warning("offsets not committed, the group rebalanced: %s", exc)
+            log.warning("%s: %s", refused, exc)
             return False
         return True
 
