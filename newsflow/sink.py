@@ -71,17 +71,16 @@ class LandedFile:
     rows: int
 
 
-def _stale_files(table_dir: Path, records: list[RawRecord]) -> Iterable[Path]:
+def _stale_files(table_dir: Path, first: RawRecord, dates: list[str]) -> Iterable[Path]:
     """Files of this partition starting at or after the slice's first offset.
 
     We always resume a partition at its committed offset, so such files were written by an attempt
     that never committed (a crash, a lost rebalance); their rows are about to be landed again. Only
     files starting inside this slice can overlap it, and each of those sits in the date folder of
-    the record it starts at, so only the slice's dates are searched, however long the history.
+    the record it starts at, so only the slice's `dates` are searched, however long the history.
     """
-    first = records[0]
     prefix = f"{first.topic}-p{first.partition:04d}-o"
-    for date in sorted({ingest_date(r) for r in records}):
+    for date in dates:
         for path in (table_dir / f"ingest_date={date}").glob(f"{prefix}*.parquet"):
             match = _FILE_RE.match(path.name)
             if match and int(match["offset"]) >= first.offset:
@@ -95,9 +94,10 @@ def land_batch(output_dir: Path, tables: dict[str, pa.Table], batch: Batch) -> l
         first = records[0]
         name = chunk_file_name(topic, partition, first.offset)
         date_dir = f"ingest_date={ingest_date(first)}"
+        dates = sorted({ingest_date(r) for r in records})  # the same for every table
         for table_name, table in tables.items():
             table_dir = output_dir / table_name
-            for stale in _stale_files(table_dir, records):
+            for stale in _stale_files(table_dir, first, dates):
                 stale.unlink(missing_ok=True)
             mask = pc.and_(
                 pc.equal(table["kafka_topic"], topic), pc.equal(table["kafka_partition"], partition)
