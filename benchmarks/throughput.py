@@ -10,7 +10,8 @@ or Prefect, (3) end to end Kafka -> Parquet through the Prefect flow, (4) raw ka
 consumption, and their ratios; (1)-(3) run in interleaved rounds and the figures are medians
 with their range, because a shared machine's speed drifts by tens of % within minutes. Then
 (5) streaming latency, (6) peak memory of `newsflow ingest` draining backlogs of different
-sizes, and peak RSS.
+sizes, (7) CPU per event by stage, with the ratio the pipeline could reach if no core ever
+waited, and peak RSS.
 """
 
 from __future__ import annotations
@@ -105,6 +106,34 @@ def ingest_peak_rss(bootstrap: str, values: list[bytes], topic: str, batch: int)
         return peak, time.monotonic() - started
 
 
+def worker_cpu_seconds() -> float:
+    """CPU seconds (user + system) used so far by this process's worker processes (the pool)."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) != os.getpid() or b"spawn_main" not in (stat.parent / "cmdline").read_bytes():
+                continue
+        except OSError:
+            continue  # exited meanwhile
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+class CpuBudget:
+    """CPU seconds per stage, in the workers and in this process, from snapshots between stages."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, tuple[float, float]] = {}
+        self._last = (worker_cpu_seconds(), time.process_time())
+
+    def stage_done(self, name: str) -> None:
+        now = (worker_cpu_seconds(), time.process_time())
+        workers, here = self.seconds.get(name, (0.0, 0.0))
+        self.seconds[name] = (workers + now[0] - self._last[0], here + now[1] - self._last[1])
+        self._last = now
+
+
 def landed_events(out: Path) -> int:
     """Events accounted for so far: landed articles plus quarantined articles."""
     landed = sum(pq.read_metadata(path).num_rows for path in out.glob("articles/*/*.parquet"))
@@ -155,6 +184,21 @@ def streaming_latency(bootstrap: str, values: list[bytes], rate: float, processe
                 if row["article_id"] != warm_up_id:
                     latencies.append(landed_at - row["kafka_timestamp"].timestamp())
         return sorted(latencies)
+
+
+def print_budget(budget: CpuBudget, events: int, processes: int) -> None:
+    """CPU per corpus event by stage, and the ratio (2)/(1) could reach if every core were busy all
+    the time: bare parsing's CPU over the pipeline's (workers + this process)."""
+    print(f"(7) CPU per event, one in-memory pass ({processes} workers):")
+    parse = sum(budget.seconds.pop("bare parse (1)"))
+    print(f"    {'bare parse (1)':<28} {1000 * parse / events:7.1f} ms")
+    total = 0.0
+    for name, (workers, here) in budget.seconds.items():
+        total += workers + here
+        print(f"    {name:<28} {1000 * (workers + here) / events:7.1f} ms  "
+              f"(workers {1000 * workers / events:.1f}, flow process {1000 * here / events:.1f})")
+    print(f"    {'pipeline total':<28} {1000 * total / events:7.1f} ms; beyond parsing "
+          f"{1000 * (total - parse) / events:.1f} ms; ceiling of (2)/(1) with all cores busy: {parse / total:.2f}")
 
 
 def median(values: list[float]) -> float:
@@ -225,6 +269,17 @@ def main() -> None:
             process_batch(batch, index, validator, workers=args.processes)
         return len(values) / (time.perf_counter() - started)
 
+    def cpu_budget() -> CpuBudget:
+        """(7) Where the CPU goes: bare parsing, then one in-memory pass with a snapshot per stage.
+        Measured CPU, not wall time, so the machine's drift matters less than for rates."""
+        budget = CpuBudget()
+        map_in_workers(count_tokens, texts, args.processes)
+        budget.stage_done("bare parse (1)")
+        source, index = MemorySource(records_from_values(values)), DedupIndex()
+        while (batch := source.poll_batch(BatchLimits(max_records=args.batch))).records:
+            process_batch(batch, index, validator, workers=args.processes, stage_done=budget.stage_done)
+        return budget
+
     bare: list[float] = []
     stages: list[float] = []
     end_to_end: list[float] = []
@@ -259,6 +314,7 @@ def main() -> None:
             end_to_end.append(summary["records"] / summary["active_seconds"])
             print(f"round {round_number}: bare {bare[-1]:.2f}, in memory {stages[-1]:.2f}, "
                   f"end to end {end_to_end[-1]:.2f} events/s")
+        budget = cpu_budget()
         latencies = streaming_latency(broker.bootstrap_servers, values[: args.stream_events + 1],
                                       args.stream_rate, args.processes) if args.stream_events else []
         memory = [(n, *ingest_peak_rss(broker.bootstrap_servers, corpus(n), f"bench.backlog{n}", args.batch))
@@ -283,6 +339,7 @@ def main() -> None:
         p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))]
         print(f"(5) streaming latency produce -> Parquet at {args.stream_rate}/s over {len(latencies)} events: "
               f"p50 {p50:.2f} s, p95 {p95:.2f} s")
+    print_budget(budget, len(values), args.processes)
     for n, peak, seconds in memory:
         print(f"(6) drain a backlog of {n} events with `newsflow ingest` (batch {args.batch}): "
               f"peak RSS {peak:.0f} MB (process + workers), {seconds:.0f} s")

@@ -55,7 +55,9 @@ def test_every_offset_lands_exactly_once(tmp_path: Path, seed_event_bytes: bytes
 
 def test_quarantine_rows_say_why(seed_event_bytes: bytes, validator) -> None:  # type: ignore[no-untyped-def]
     batch = Batch(records_from_values(mixed_events(seed_event_bytes), topic="news"))
-    output = process_batch(batch, DedupIndex(), validator, max_body_chars=2_000_000)
+    stages: list[str] = []
+    output = process_batch(batch, DedupIndex(), validator, max_body_chars=2_000_000, stage_done=stages.append)
+    assert stages == ["decode", "clean", "extract", "enrich", "validate"]  # the benchmark's CPU budget
     reasons = {row["article_id"]: row["reason"] for row in output.tables["quarantine"].to_pylist()}
     assert "expect_column_values_to_be_in_set(language)" in reasons["german"]
     assert "expect_column_values_to_be_between(body_chars)" in reasons["huge"]
