@@ -10,8 +10,8 @@ or Prefect, (3) end to end Kafka -> Parquet through the Prefect flow, (4) raw ka
 consumption, and their ratios; (1)-(3) run in interleaved rounds and the figures are medians
 with their range, because a shared machine's speed drifts by tens of % within minutes. Then
 (5) streaming latency, (6) peak memory of `newsflow ingest` draining backlogs of different
-sizes, (7) CPU per event by stage, with the ratio the pipeline could reach if no core ever
-waited, and peak RSS.
+sizes, (7) CPU per event by stage, with bare parsing's CPU over the pipeline's (about the best
+(2)/(1) with no core ever waiting), and peak RSS.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import resource
 import statistics
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -56,16 +57,21 @@ def peak_rss_mb() -> tuple[float, float]:
             resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
 
 
+def proc_stats() -> Iterator[tuple[int, list[str]]]:
+    """(pid, fields of /proc/<pid>/stat after the command name) of every running process; the
+    fields are numbered from 0 = state, so 1 = parent pid, 11/12 = user/system ticks, 21 = RSS."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            yield int(stat.parent.name), stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # exited meanwhile
+
+
 def tree_rss_mb(pid: int) -> float:
     """Resident memory of a process and all its descendants (the ingest and its workers), in MB."""
     parents: dict[int, int] = {}
     rss_pages: dict[int, int] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # exited meanwhile
-        child = int(stat.parent.name)
+    for child, fields in proc_stats():
         parents[child], rss_pages[child] = int(fields[1]), int(fields[21])
     tree, grew = {pid}, True
     while grew:
@@ -109,15 +115,19 @@ def ingest_peak_rss(bootstrap: str, values: list[bytes], topic: str, batch: int)
 def worker_cpu_seconds() -> float:
     """CPU seconds (user + system) used so far by this process's worker processes (the pool)."""
     ticks = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    for pid, fields in proc_stats():
+        if int(fields[1]) != os.getpid():
+            continue
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            if int(fields[1]) != os.getpid() or b"spawn_main" not in (stat.parent / "cmdline").read_bytes():
-                continue
+            if b"spawn_main" not in Path(f"/proc/{pid}/cmdline").read_bytes():
+                continue  # the broker or Prefect's server, not a pool worker
         except OSError:
             continue  # exited meanwhile
         ticks += int(fields[11]) + int(fields[12])
     return ticks / os.sysconf("SC_CLK_TCK")
+
+
+BARE_PARSE = "bare parse (1)"  # the budget's first entry, before the pipeline's stages
 
 
 class CpuBudget:
@@ -191,10 +201,12 @@ def print_budget(budget: CpuBudget, events: int, processes: int) -> None:
     process): about the best (2)/(1) with every core busy all the time. An estimate, not a bound:
     (1)'s own wall time includes cores idling at its end, so a round's (2)/(1) can come out above."""
     print(f"(7) CPU per event, one in-memory pass ({processes} workers):")
-    parse = sum(budget.seconds.pop("bare parse (1)"))
-    print(f"    {'bare parse (1)':<28} {1000 * parse / events:7.1f} ms")
+    parse = sum(budget.seconds[BARE_PARSE])
+    print(f"    {BARE_PARSE:<28} {1000 * parse / events:7.1f} ms")
     total = 0.0
     for name, (workers, here) in budget.seconds.items():
+        if name == BARE_PARSE:
+            continue
         total += workers + here
         print(f"    {name:<28} {1000 * (workers + here) / events:7.1f} ms  "
               f"(workers {1000 * workers / events:.1f}, flow process {1000 * here / events:.1f})")
@@ -261,13 +273,18 @@ def main() -> None:
         map_in_workers(count_tokens, texts, args.processes)
         return len(values) / (time.perf_counter() - started)
 
+    def pass_in_memory(source: MemorySource, index: DedupIndex,
+                       stage_done: Callable[[str], None] | None = None) -> None:
+        """Every batch of the corpus through all stages, no Kafka, no Prefect."""
+        while (batch := source.poll_batch(BatchLimits(max_records=args.batch))).records:
+            process_batch(batch, index, validator, workers=args.processes, stage_done=stage_done)
+
     def stages_in_memory() -> float:
         """(2) All stages, no Kafka, no Prefect."""
         source = MemorySource(records_from_values(values))
         index = DedupIndex()
         started = time.perf_counter()
-        while (batch := source.poll_batch(BatchLimits(max_records=args.batch))).records:
-            process_batch(batch, index, validator, workers=args.processes)
+        pass_in_memory(source, index)
         return len(values) / (time.perf_counter() - started)
 
     def cpu_budget() -> CpuBudget:
@@ -275,10 +292,8 @@ def main() -> None:
         Measured CPU, not wall time, so the machine's drift matters less than for rates."""
         budget = CpuBudget()
         map_in_workers(count_tokens, texts, args.processes)
-        budget.stage_done("bare parse (1)")
-        source, index = MemorySource(records_from_values(values)), DedupIndex()
-        while (batch := source.poll_batch(BatchLimits(max_records=args.batch))).records:
-            process_batch(batch, index, validator, workers=args.processes, stage_done=budget.stage_done)
+        budget.stage_done(BARE_PARSE)
+        pass_in_memory(MemorySource(records_from_values(values)), DedupIndex(), budget.stage_done)
         return budget
 
     bare: list[float] = []

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +22,8 @@ from tasks.extract import Extraction, extract_texts
 from tasks.workers import map_in_workers
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from tasks.validate import BatchValidator, TableResult
 
 
