@@ -135,3 +135,21 @@ def test_page_metadata_agrees_with_trafilatura() -> None:
     assert found[0] == ("Talks resume in Geneva", "Maria Lopez", "2021-12-06", "The Daily Ledger")
     assert found[1] == ("Flooding closes river road", "John Carter", "2022-03-03", None)  # body fallbacks
     assert found[2] == (None, None, None, None)
+
+
+def test_page_date_is_searched_only_when_the_event_has_none(monkeypatch) -> None:
+    import htmldate
+
+    from tasks.clean import clean_body
+
+    searches = []
+    find_date = htmldate.find_date
+    monkeypatch.setattr(htmldate, "find_date", lambda *a, **k: searches.append(1) or find_date(*a, **k))
+    page = PAGES_WITH_METADATA[0]
+    assert clean_body(page, "text/html", None, None).published_at == dt.datetime(2021, 12, 6, tzinfo=dt.UTC)
+    assert len(searches) == 1
+    with_date = clean_body(page, "text/html", None, "2022-01-31")
+    assert with_date.published_at == dt.datetime(2022, 1, 31, tzinfo=dt.UTC)
+    assert (with_date.title, with_date.author, with_date.site_name) == (
+        "Talks resume in Geneva", "Maria Lopez", "The Daily Ledger")
+    assert len(searches) == 1  # the event's date wins, so the page was not searched for one
