@@ -1,0 +1,89 @@
+"""BatchValidator: the fast path (BOOLEAN_ONLY, failures re-run) finds what one COMPLETE run finds."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pyarrow as pa
+import pytest
+
+from newsflow.pipeline import build_tables, clean_stage, decode_stage, enrich_stage, extract_stage
+from newsflow.source import Batch, records_from_values
+from tasks.dedup import DedupIndex
+from tasks.validate import ROW_KEY, ROWS_THAT_FAILED, TableResult, describe
+from tests.unit.test_pipeline_accounting import mixed_events
+
+
+@pytest.fixture(scope="module")
+def tables(seed_event_bytes: bytes) -> dict[str, pa.Table]:
+    """The tables of a batch with good and bad events, as built before validation."""
+    events, _ = decode_stage(Batch(records_from_values(mixed_events(seed_event_bytes), topic="news")))
+    articles = clean_stage(events, DedupIndex(), 2_000_000)
+    analysis = enrich_stage(articles, extract_stage(articles))
+    return build_tables(articles, analysis, dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+
+
+def _replace(table: pa.Table, column: str, row: int, value: object) -> pa.Table:
+    values = table[column].to_pylist()
+    values[row] = value
+    index = table.schema.get_field_index(column)
+    return table.set_column(index, table.schema.field(index), pa.array(values, table.schema.field(index).type))
+
+
+def _one_complete_run(validator, table: str, data: pa.Table) -> tuple[dict[int, list[str]], list[str]]:  # type: ignore[no-untyped-def]
+    """Failed rows and table-level failures as a single COMPLETE run of the whole suite reports them."""
+    frame = validator.suite_columns(table, data).to_pandas()
+    frame[ROW_KEY] = range(len(frame))
+    batch = validator._batch_definitions[table].get_batch(batch_parameters={"dataframe": frame})
+    failed_rows: dict[int, list[str]] = {}
+    table_failures = []
+    for item in batch.validate(validator.suites[table], result_format=ROWS_THAT_FAILED).results:
+        if item.success:
+            continue
+        name = describe(item.expectation_config.to_json_dict())
+        indices = (item.result or {}).get("unexpected_index_list")
+        for entry in indices or []:
+            failed_rows.setdefault(int(entry[ROW_KEY]), []).append(name)
+        if not indices:
+            table_failures.append(name)
+    return failed_rows, table_failures
+
+
+def _assert_same(result: TableResult, reference: tuple[dict[int, list[str]], list[str]]) -> None:
+    failed_rows, table_failures = reference
+    assert result.failed_rows == failed_rows
+    assert [failure.split(":")[0] for failure in result.table_failures] == table_failures
+
+
+def test_failed_rows_match_a_complete_run(validator, tables: dict[str, pa.Table]) -> None:  # type: ignore[no-untyped-def]
+    articles = _replace(tables["articles"], "content_hash", 0, "not-a-hash")
+    result = validator.validate("articles", articles)
+    _assert_same(result, _one_complete_run(validator, "articles", articles))
+    assert "expect_column_values_to_match_regex(content_hash)" in result.failed_rows[0]
+    assert len(result.failed_rows) == 6  # the bad hash and the 5 unanalysable events of mixed_events
+    assert result.evaluated == len(validator.suites["articles"].expectations)
+    failed = [r for r in result.results if not r["success"]]
+    assert failed and all(r["unexpected_count"] for r in failed)  # counted by the second run
+
+    dates = tables["dates"]
+    assert dates.num_rows > 3
+    dates = _replace(_replace(dates, "granularity", 1, "week"), "start_char", 2, -5)
+    dates = _replace(dates, "resolved_end", 3, dt.date(1900, 1, 1))  # ends before it starts
+    result = validator.validate("dates", dates)
+    _assert_same(result, _one_complete_run(validator, "dates", dates))
+    assert sorted(result.failed_rows) == [1, 2, 3]
+    assert result.failed_rows[3] == ["expect_column_pair_values_a_to_be_greater_than_b"]
+
+
+def test_clean_table_passes_and_missing_column_fails_the_table(validator, tables: dict[str, pa.Table]) -> None:  # type: ignore[no-untyped-def]
+    result = validator.validate("entities", tables["entities"])
+    assert result.success and not result.failed_rows and not result.table_failures
+    assert all(r["success"] for r in result.results)
+
+    broken = tables["quotes"].drop_columns(["speaker_kind"])
+    assert broken.num_rows
+    result = validator.validate("quotes", broken)
+    assert not result.success and not result.failed_rows
+    reference = _one_complete_run(validator, "quotes", broken)
+    _assert_same(result, reference)
+    assert result.table_failures and all("does not exist" in failure for failure in result.table_failures)
