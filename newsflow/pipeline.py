@@ -145,6 +145,8 @@ def _json_row(row: dict[str, Any]) -> str:
 
 
 def _quarantine_rows(name: str, table: pa.Table, failed: dict[int, list[str]], now: dt.datetime) -> list[dict]:
+    if not failed:
+        return []  # the common case; to_pylist of a whole table (bodies, raw HTML) is not free
     rows = table.to_pylist()
     out = []
     for position, expectations in sorted(failed.items()):
