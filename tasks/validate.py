@@ -8,9 +8,12 @@ import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
+
+if TYPE_CHECKING:
+    from great_expectations.datasource.fluent.interfaces import Batch
 
 log = logging.getLogger(__name__)
 
@@ -108,12 +111,16 @@ class BatchValidator:
         expectation, and raw HTML, bodies' lists and the like it never checks make that dearer."""
         return data.select([c for c in data.column_names if c in self._columns[table]])
 
+    def gx_batch(self, table: str, data: pa.Table) -> Batch:
+        """The table as a GX batch: the suite's columns and ROW_KEY, which names failed rows."""
+        frame = self.suite_columns(table, data).to_pandas()
+        frame[ROW_KEY] = range(len(frame))
+        return self._batch_definitions[table].get_batch(batch_parameters={"dataframe": frame})
+
     def validate(self, table: str, data: pa.Table) -> TableResult:
         if data.num_rows == 0:
             return TableResult(table, 0, True)
-        frame = self.suite_columns(table, data).to_pandas()
-        frame[ROW_KEY] = range(len(frame))
-        batch = self._batch_definitions[table].get_batch(batch_parameters={"dataframe": frame})
+        batch = self.gx_batch(table, data)
         outcome = batch.validate(self.suites[table], result_format="BOOLEAN_ONLY")
         result = TableResult(table, data.num_rows, bool(outcome.success))
         for item in outcome.results:

@@ -32,9 +32,7 @@ def _replace(table: pa.Table, column: str, row: int, value: object) -> pa.Table:
 
 def _one_complete_run(validator, table: str, data: pa.Table) -> tuple[dict[int, list[str]], list[str]]:  # type: ignore[no-untyped-def]
     """Failed rows and table-level failures as a single COMPLETE run of the whole suite reports them."""
-    frame = validator.suite_columns(table, data).to_pandas()
-    frame[ROW_KEY] = range(len(frame))
-    batch = validator._batch_definitions[table].get_batch(batch_parameters={"dataframe": frame})
+    batch = validator.gx_batch(table, data)
     failed_rows: dict[int, list[str]] = {}
     table_failures = []
     for item in batch.validate(validator.suites[table], result_format=ROWS_THAT_FAILED).results:
