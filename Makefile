@@ -38,7 +38,7 @@ unit: install
 	$(BIN)/python -m pytest -ra tests/unit
 
 lint: install
-	$(BIN)/ruff check . && $(BIN)/mypy newsflow tasks flows
+	$(BIN)/ruff check . && $(BIN)/mypy -p newsflow
 
 bench: install
 	$(BIN)/python benchmarks/throughput.py

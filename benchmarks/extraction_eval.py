@@ -20,7 +20,7 @@ from pathlib import Path
 
 from newsflow.events import ArticleEvent
 from newsflow.source import RawRecord
-from tasks.clean import clean_event
+from newsflow.tasks.clean import clean_event
 
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "shared" / "eval" / "article-extraction"
 _TOKEN = re.compile(r"\w+", re.UNICODE)

@@ -243,16 +243,16 @@ def main() -> None:
 
     from kafka import KafkaConsumer, KafkaProducer
 
-    from flows.ingest import ingest
     from newsflow.broker import EmbeddedBroker, ensure_topics
     from newsflow.events import decode_batch
+    from newsflow.flows.ingest import ingest
     from newsflow.pipeline import process_batch
     from newsflow.source import MemorySource, records_from_values
-    from tasks.clean import clean_batch
-    from tasks.dedup import DedupIndex
-    from tasks.nlp import count_tokens, load_nlp
-    from tasks.validate import default_validator
-    from tasks.workers import map_in_workers, pool
+    from newsflow.tasks.clean import clean_batch
+    from newsflow.tasks.dedup import DedupIndex
+    from newsflow.tasks.nlp import count_tokens, load_nlp
+    from newsflow.tasks.validate import default_validator
+    from newsflow.tasks.workers import map_in_workers, pool
 
     values = corpus(args.articles)
     print(f"corpus: {len(values)} events, {sum(map(len, values)) / 1e6:.1f} MB, {os.cpu_count()} cores, "

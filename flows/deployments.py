@@ -8,7 +8,7 @@ from typing import cast
 from prefect import serve
 from prefect.deployments.runner import RunnerDeployment
 
-from flows.ingest import ingest
+from newsflow.flows.ingest import ingest
 
 DRAIN = "drain-scheduled"
 STREAM = "stream"

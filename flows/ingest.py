@@ -38,10 +38,10 @@ from newsflow.pipeline import (
 )
 from newsflow.sink import LandedFile, land_batch, partition_locks
 from newsflow.source import Batch, KafkaSource, Source
-from tasks.clean import CleanArticle
-from tasks.dedup import DedupIndex
-from tasks.validate import TableResult, build_data_docs, default_validator
-from tasks.workers import start_workers
+from newsflow.tasks.clean import CleanArticle
+from newsflow.tasks.dedup import DedupIndex
+from newsflow.tasks.validate import TableResult, build_data_docs, default_validator
+from newsflow.tasks.workers import start_workers
 
 # Prefect must not hash or persist batches, consumers or models: every task opts out of caching
 # (cache_policy=NO_CACHE) and of result persistence. Batch-sized arguments are passed through

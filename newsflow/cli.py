@@ -10,6 +10,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from newsflow import SEEDS_DIR
 from newsflow.config import Settings, settings_from_env
 
 ENV_DEFAULTS = {
@@ -91,7 +92,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     settings = _settings(args)
     _check_kafka(settings)
     # Imported only now: Prefect and the flow take seconds to import, a bad setting should not.
-    from flows.ingest import ingest
+    from newsflow.flows.ingest import ingest
 
     ingest(mode=args.mode, max_batches=args.max_batches,
            bootstrap_servers=settings.kafka.bootstrap_servers, topic=settings.kafka.topic,
@@ -157,8 +158,8 @@ GROUP BY ALL ORDER BY type, mentions DESC, name"""
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Embedded broker -> replay seeds -> ingest (drain) -> summary. The README's first command."""
-    from flows.ingest import ingest
     from newsflow.broker import EmbeddedBroker, ensure_topics
+    from newsflow.flows.ingest import ingest
     from newsflow.replay import collect_files, events_from_file, produce
 
     output = Path(args.output)
@@ -182,7 +183,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the scheduled drain and the streaming deployments against PREFECT_API_URL."""
     from prefect.settings import PREFECT_API_URL
 
-    from flows.deployments import serve_deployments
+    from newsflow.flows.deployments import serve_deployments
 
     if not PREFECT_API_URL.value():
         raise CliError(
@@ -250,7 +251,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_broker)
 
     p = sub.add_parser("demo", help="embedded broker + replay seeds + ingest + summary")
-    p.add_argument("paths", nargs="*", default=["seeds"], help="seed files or folders (default seeds/)")
+    p.add_argument("paths", nargs="*", default=[str(SEEDS_DIR)],
+                   help="seed files or folders (default: the seed articles shipped with newsflow)")
     p.add_argument("--output", default="output", help="output folder (default ./output)")
     p.add_argument("--partitions", type=int, default=3)
     p.set_defaults(func=cmd_demo)

@@ -15,16 +15,16 @@ from newsflow.deadletter import dead_letter_rows
 from newsflow.events import ArticleEvent, Unparseable, decode_batch
 from newsflow.schemas import CHILD_TABLES, to_table
 from newsflow.source import Batch
-from tasks.clean import CleanArticle, clean_batch
-from tasks.dedup import DedupIndex
-from tasks.enrich import Enrichment, enrich_texts
-from tasks.extract import Extraction, extract_texts
-from tasks.workers import map_in_workers
+from newsflow.tasks.clean import CleanArticle, clean_batch
+from newsflow.tasks.dedup import DedupIndex
+from newsflow.tasks.enrich import Enrichment, enrich_texts
+from newsflow.tasks.extract import Extraction, extract_texts
+from newsflow.tasks.workers import map_in_workers
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from tasks.validate import BatchValidator, TableResult
+    from newsflow.tasks.validate import BatchValidator, TableResult
 
 
 @dataclass

@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from newsflow.events import ArticleEvent
-from tasks.dedup import DedupIndex, content_hash, simhash
+from newsflow.tasks.dedup import DedupIndex, content_hash, simhash
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
@@ -339,7 +339,7 @@ def clean_batch(
 ) -> list[CleanArticle]:
     """The cleaning stage over a whole micro-batch: bodies in the workers, duplicates here, in
     batch order (the index is this process's state)."""
-    from tasks.workers import map_in_workers
+    from newsflow.tasks.workers import map_in_workers
 
     usable = [e for e in events if _usable(e, max_body_chars)]
     fields = [(e.body or "", e.content_type, e.title, e.published_at) for e in usable]

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from tasks.extract import Extraction, Mention
-from tasks.geo import resolve_places
+from newsflow.tasks.extract import Extraction, Mention
+from newsflow.tasks.geo import resolve_places
 
 _WORD = re.compile(r"[a-z][a-z'-]*")
 
@@ -161,6 +161,6 @@ def enrich_texts(items: list[tuple[str, Extraction]]) -> list[Enrichment]:
 def warm_up() -> None:
     """Load the tone lexicon and the gazetteer before the first batch rather than inside it."""
     _lexicon()
-    from tasks.geo import gazetteer
+    from newsflow.tasks.geo import gazetteer
 
     gazetteer()

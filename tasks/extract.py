@@ -8,8 +8,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from tasks.dates import resolve_date
-from tasks.geo import COUNTRY_ALIASES, gazetteer
+from newsflow.tasks.dates import resolve_date
+from newsflow.tasks.geo import COUNTRY_ALIASES, gazetteer
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span, Token
@@ -450,7 +450,7 @@ def extract_article(doc: Doc, published: dt.date | None) -> Extraction:
 def extract_texts(items: list[tuple[str, dt.date | None]]) -> list[Extraction]:
     """Parse (text, publication date) pairs and extract from each: the unit of work sent to a
     worker process (the Doc stays there)."""
-    from tasks.nlp import parse
+    from newsflow.tasks.nlp import parse
 
     docs = parse([text for text, _ in items])
     return [extract_article(doc, published) for doc, (_, published) in zip(docs, items, strict=True)]

@@ -12,13 +12,15 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from newsflow import PACKAGE_DIR
+
 if TYPE_CHECKING:
     from great_expectations.datasource.fluent.interfaces import Batch
 
 log = logging.getLogger(__name__)
 
 EXPECTATIONS_DIR = Path(
-    os.environ.get("NEWSFLOW_EXPECTATIONS", Path(__file__).resolve().parents[1] / "expectations")
+    os.environ.get("NEWSFLOW_EXPECTATIONS", PACKAGE_DIR / "expectations")
 )
 ROW_KEY = "_row"  # a positional key added for GX only, so failures map back to batch rows
 # Which rows failed: GX's COMPLETE format lists them by ROW_KEY. It also makes GX compute and

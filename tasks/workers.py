@@ -45,9 +45,9 @@ def _start_worker(parent: int) -> None:
 def _warm_up() -> None:
     """Load the model, the cleaners' and the enrichment's lazy state before the first batch
     arrives, then exempt all of it from garbage collection."""
-    from tasks.clean import warm_up as warm_up_cleaning
-    from tasks.enrich import warm_up as warm_up_enrichment
-    from tasks.nlp import load_nlp
+    from newsflow.tasks.clean import warm_up as warm_up_cleaning
+    from newsflow.tasks.enrich import warm_up as warm_up_enrichment
+    from newsflow.tasks.nlp import load_nlp
 
     load_nlp()
     warm_up_cleaning()

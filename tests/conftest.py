@@ -31,7 +31,7 @@ def seed_event_bytes() -> bytes:
 
 @pytest.fixture(scope="session")
 def validator():  # type: ignore[no-untyped-def]
-    from tasks.validate import default_validator
+    from newsflow.tasks.validate import default_validator
 
     return default_validator()
 

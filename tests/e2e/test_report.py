@@ -10,7 +10,7 @@ from newsflow.pipeline import process_batch
 from newsflow.report import build_report
 from newsflow.sink import land_batch
 from newsflow.source import Batch, records_from_values
-from tasks.dedup import DedupIndex
+from newsflow.tasks.dedup import DedupIndex
 from tests.e2e.conftest import wait_for_text
 
 pytestmark = [pytest.mark.browser]

@@ -49,7 +49,7 @@ class RecordingSource(MemorySource):
 def _run(source: RecordingSource, output: Path, batch_records: int):  # type: ignore[no-untyped-def]
     from prefect import flow
 
-    from flows.ingest import run_ingest
+    from newsflow.flows.ingest import run_ingest
 
     @flow(name="loop-under-test")
     def loop():  # type: ignore[no-untyped-def]

@@ -59,7 +59,7 @@ def test_flow_under_prefect_lands_reports_and_dead_letters(
     from kafka import KafkaConsumer
     from prefect.client.orchestration import get_client
 
-    from flows.ingest import ingest
+    from newsflow.flows.ingest import ingest
 
     topic = "news.flow"
     values = events(seed_event_bytes, copies=2)

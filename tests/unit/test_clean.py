@@ -2,7 +2,7 @@ import datetime as dt
 
 from newsflow.events import ArticleEvent
 from newsflow.source import RawRecord
-from tasks.clean import (
+from newsflow.tasks.clean import (
     clean_batch,
     clean_event,
     clean_text,
@@ -10,7 +10,7 @@ from tasks.clean import (
     normalise,
     parse_timestamp,
 )
-from tasks.dedup import NEAR_DUPLICATE_BITS, DedupIndex, content_hash, hamming, simhash
+from newsflow.tasks.dedup import NEAR_DUPLICATE_BITS, DedupIndex, content_hash, hamming, simhash
 
 
 def _event(body: str | None, offset: int = 0, content_type: str = "text/plain", id_: str = "a") -> ArticleEvent:
@@ -126,7 +126,7 @@ def test_page_metadata_agrees_with_trafilatura() -> None:
     from trafilatura.settings import set_date_params
     from trafilatura.utils import load_html
 
-    from tasks.clean import page_metadata
+    from newsflow.tasks.clean import page_metadata
 
     for html in PAGES_WITH_METADATA:
         full = extract_metadata(load_html(html), date_config=set_date_params(True))
@@ -140,7 +140,7 @@ def test_page_metadata_agrees_with_trafilatura() -> None:
 def test_page_date_is_searched_only_when_the_event_has_none(monkeypatch) -> None:
     import htmldate
 
-    from tasks.clean import clean_body
+    from newsflow.tasks.clean import clean_body
 
     searches = []
     find_date = htmldate.find_date

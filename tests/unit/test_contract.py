@@ -5,8 +5,8 @@ import json
 import pytest
 
 from newsflow.schemas import TABLES, VALIDATED_TABLES
-from tasks.clean import MIN_ARTICLE_WORDS
-from tasks.validate import EXPECTATIONS_DIR, load_suite_config
+from newsflow.tasks.clean import MIN_ARTICLE_WORDS
+from newsflow.tasks.validate import EXPECTATIONS_DIR, load_suite_config
 
 
 @pytest.mark.parametrize("table", VALIDATED_TABLES)

@@ -4,8 +4,8 @@ import pytest
 
 from newsflow.pipeline import build_tables, clean_stage, decode_stage, enrich_stage, extract_stage
 from newsflow.source import Batch, records_from_values
-from tasks.dedup import DedupIndex
-from tasks.validate import build_data_docs
+from newsflow.tasks.dedup import DedupIndex
+from newsflow.tasks.validate import build_data_docs
 
 
 def test_data_docs_from_a_relative_output_folder(

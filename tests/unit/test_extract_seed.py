@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tasks.clean import clean_text
-from tasks.enrich import enrich_article
-from tasks.extract import Extraction, extract_article
-from tasks.nlp import parse
+from newsflow.tasks.clean import clean_text
+from newsflow.tasks.enrich import enrich_article
+from newsflow.tasks.extract import Extraction, extract_article
+from newsflow.tasks.nlp import parse
 
 EXPECTED = json.loads((Path(__file__).parents[1] / "fixtures" / "seed_expected.json").read_text())
 PUBLISHED = dt.date(2021, 12, 6)

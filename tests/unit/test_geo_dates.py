@@ -1,9 +1,9 @@
 import datetime as dt
 
-from tasks.dates import resolve_date
-from tasks.enrich import tone
-from tasks.extract import canonicalise_entities, parse_amount
-from tasks.geo import resolve_places
+from newsflow.tasks.dates import resolve_date
+from newsflow.tasks.enrich import tone
+from newsflow.tasks.extract import canonicalise_entities, parse_amount
+from newsflow.tasks.geo import resolve_places
 
 MONDAY = dt.date(2021, 12, 6)
 

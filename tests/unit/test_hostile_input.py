@@ -16,7 +16,7 @@ from newsflow.config import KafkaSettings
 from newsflow.pipeline import process_batch
 from newsflow.sink import land_batch
 from newsflow.source import Batch, records_from_values
-from tasks.dedup import DedupIndex
+from newsflow.tasks.dedup import DedupIndex
 
 INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u202e\u202d\u2066\u2069\u00ad"
 hostile_text = st.lists(

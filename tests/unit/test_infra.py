@@ -27,7 +27,7 @@ def test_compose_services_and_settings_match_the_embedded_mode() -> None:
 
 
 def test_prefect_yaml_declares_the_served_deployments() -> None:
-    from flows.deployments import DRAIN, STREAM
+    from newsflow.flows.deployments import DRAIN, STREAM
 
     config = yaml.safe_load((ROOT / "prefect.yaml").read_text())
     names = {d["name"]: d for d in config["deployments"]}

@@ -10,7 +10,7 @@ from newsflow.config import BatchLimits
 from newsflow.pipeline import process_batch
 from newsflow.sink import land_batch
 from newsflow.source import Batch, MemorySource, records_from_values
-from tasks.dedup import DedupIndex
+from newsflow.tasks.dedup import DedupIndex
 
 GERMAN = ("Die Regierung in Berlin hat am Montag neue Maßnahmen beschlossen, um die Energiepreise "
           "zu senken. Der Kanzler sagte, die Entlastung komme schnell bei den Bürgern an, und die "

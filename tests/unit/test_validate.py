@@ -9,8 +9,8 @@ import pytest
 
 from newsflow.pipeline import build_tables, clean_stage, decode_stage, enrich_stage, extract_stage
 from newsflow.source import Batch, records_from_values
-from tasks.dedup import DedupIndex
-from tasks.validate import ROW_KEY, ROWS_THAT_FAILED, TableResult, describe
+from newsflow.tasks.dedup import DedupIndex
+from newsflow.tasks.validate import ROW_KEY, ROWS_THAT_FAILED, TableResult, describe
 from tests.unit.test_pipeline_accounting import mixed_events
 
 

@@ -8,8 +8,8 @@ import pyarrow as pa
 
 from newsflow.pipeline import process_batch
 from newsflow.source import Batch, records_from_values
-from tasks.dedup import DedupIndex
-from tasks.workers import CHUNKS_PER_WORKER, chunks
+from newsflow.tasks.dedup import DedupIndex
+from newsflow.tasks.workers import CHUNKS_PER_WORKER, chunks
 
 
 def test_chunks_keep_order_and_cover_everything() -> None:
