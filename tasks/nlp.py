@@ -46,6 +46,7 @@ def load_nlp() -> Language:
 # ---------------------------------------------------------------- case of all-caps lines
 
 _WORD = re.compile(r"[^\W\d_]+(?:[.'’-][^\W\d_]+)*\.?")
+_NAME_RUN = re.compile(r"(?<![\w.])[A-Z][a-z][\w.'’-]*(?: [A-Z][a-z][\w.'’-]*)+")
 _LETTER = re.compile(r"[^\W\d_]")
 _UPPER_RUN = re.compile(r"[^\W\d_a-z]{2}")
 # A dateline opening a mixed-case line: "WASHINGTON (Reuters) -", "KYIV, Ukraine -".
@@ -66,6 +67,14 @@ def common_words() -> frozenset[str]:
     for key in exceptions:
         words.update(exceptions[key])
     return frozenset(w for w in words if w.isalpha())
+
+
+@lru_cache(maxsize=1)
+def adjectives() -> frozenset[str]:
+    """Lower-case English adjectives (the lemmatizer's WordNet index): "mexican", "belgian"."""
+    lookups = load_nlp().get_pipe("lemmatizer").lookups  # type: ignore[attr-defined]
+    index = lookups.get_table("lemma_index")
+    return frozenset(index.get("adj") or index.get(load_nlp().vocab.strings["adj"]) or ())
 
 
 _INFLECTIONS = (("ies", "y"), ("ied", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"),
@@ -107,12 +116,41 @@ def _recase(word: str, evidence: dict[str, Counter[str]], proper: frozenset[str]
     return lower
 
 
-def normalise_case(text: str, proper: frozenset[str] = frozenset()) -> str:
+def _recase_segment(
+    segment: str, evidence: dict[str, Counter[str]], proper: frozenset[str], names: dict[str, str],
+    phrases: frozenset[str],
+) -> str:
+    words = list(_WORD.finditer(segment))
+    out, position, i = [], 0, 0
+    while i < len(words):
+        for size in (4, 3, 2):
+            run = words[i : i + size]
+            if len(run) < size or any(segment[a.end() : b.start()] != " " for a, b in zip(run, run[1:], strict=False)):
+                continue
+            key = " ".join(w.group(0) for w in run).lower()
+            form = names.get(key) or (_title(key) if key in phrases or key.replace(".", "") in phrases else None)
+            if form and len(form) == len(key):
+                out.append(segment[position : run[0].start()] + form)
+                position, i = run[-1].end(), i + size
+                break
+        else:
+            w = words[i]
+            out.append(segment[position : w.start()] + _recase(w.group(0), evidence, proper))
+            position, i = w.end(), i + 1
+    out.append(segment[position:])
+    return "".join(out)
+
+
+def normalise_case(
+    text: str, proper: frozenset[str] = frozenset(), phrases: frozenset[str] = frozenset()
+) -> str:
     """The text with ALL-CAPS lines (headlines, table rows) and datelines written in the case
     the rest of the text uses for each word: a word seen in mixed-case lines takes its usual form
     there, an unseen common English word goes lower case, any other word is capitalised (a name);
-    acronyms stay. Same length as the input, so every offset holds. `proper` names lower-case
-    words to capitalise even though they are also common words (places such as "Nice")."""
+    acronyms stay. Names of several words go first, so "NEW YORK" is not read "new York": those
+    the text writes in mixed case, then `phrases` (lower-case multi-word place names). Same
+    length as the input, so every offset holds. `proper` names lower-case words to capitalise
+    even though they are also common words (places such as "Nice")."""
     if not _UPPER_RUN.search(text):
         return text
     lines = text.split("\n")
@@ -121,9 +159,16 @@ def normalise_case(text: str, proper: frozenset[str] = frozenset()) -> str:
     if not any(caps) and not any(datelines):
         return text
     evidence: dict[str, Counter[str]] = {}
+    names: dict[str, str] = {}  # "new york" -> "New York", as the text writes it
     for is_caps, line in zip(caps, lines, strict=True):
         if is_caps:
             continue
+        for run in _NAME_RUN.finditer(line):
+            words = run.group(0).split(" ")
+            for size in range(2, min(4, len(words)) + 1):
+                for i in range(len(words) - size + 1):
+                    phrase = " ".join(words[i : i + size])
+                    names.setdefault(phrase.lower(), phrase)
         for n, m in enumerate(_WORD.finditer(line)):
             word = m.group(0).rstrip(".")
             # The first word of a line or sentence is capitalised whatever it is: no evidence.
@@ -139,7 +184,7 @@ def normalise_case(text: str, proper: frozenset[str] = frozenset()) -> str:
         else:
             out.append(line)
             continue
-        part = _WORD.sub(lambda m: _recase(m.group(0), evidence, proper), line[start:end])
+        part = _recase_segment(line[start:end], evidence, proper, names, phrases)
         first = _LETTER.search(part)
         if first:
             i = first.start()
@@ -153,10 +198,10 @@ def parse(texts: Sequence[str]) -> list[Doc]:
     """Parse texts in order, in this process (tasks.workers spreads whole stages over processes).
     All-caps lines are parsed in normal case (see normalise_case); such a doc keeps the text as
     it came in under user_data[ORIGINAL_TEXT]."""
-    from newsflow.tasks.entities import proper_common_words
+    from newsflow.tasks.entities import multiword_places, proper_common_words
 
-    proper = proper_common_words()
-    prepared = [normalise_case(t, proper) for t in texts]
+    proper, phrases = proper_common_words(), multiword_places()
+    prepared = [normalise_case(t, proper, phrases) for t in texts]
     docs = list(load_nlp().pipe(prepared, batch_size=BATCH_SIZE))
     for doc, original, text in zip(docs, texts, prepared, strict=True):
         if text is not original:
