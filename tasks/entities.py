@@ -64,6 +64,13 @@ _TITLES = {
     "golfer", "jockey", "skater", "hurdler", "defenceman", "allrounder", "wicketkeeper",
     "wicket-keeper", "spinner", "paceman", "seamer", "teammate", "team-mate", "holder",
 }
+# Titles that put a person's name after them, never an organisation's.
+_HONORIFICS = {
+    "mr", "mr.", "mrs", "mrs.", "ms", "ms.", "dr", "dr.", "sir", "dame", "lord", "lady", "bishop",
+    "archbishop", "cardinal", "rev", "rev.", "reverend", "rabbi", "imam", "sheikh", "president",
+    "senator", "sen.", "rep.", "gov.", "governor", "mayor", "judge", "prof.", "professor", "king",
+    "queen", "prince", "princess", "pope", "general", "gen.", "colonel", "col.", "captain",
+}
 # Month and day names a model pulls into a following name ("Sept Brent"); not "Jan", "May".
 _CALENDAR = {
     "jan.", "january", "feb.", "february", "mar.", "march", "apr.", "april", "jun.", "june",
@@ -273,9 +280,8 @@ def _pieces(ent: Span) -> list[tuple[int, int]]:
 
 
 def _free(token: Token) -> bool:
-    """A capitalised proper noun outside any entity, on the same line."""
-    return (token.pos_ == "PROPN" and token.is_title and token.ent_type_ == "" and not token.is_sent_start
-            and token.lower_ not in _TITLES)
+    """A capitalised proper noun outside any entity (the caller keeps it on the same line)."""
+    return token.pos_ == "PROPN" and token.is_title and token.ent_type_ == "" and token.lower_ not in _TITLES
 
 
 def _person_start(ent: Span) -> int:
@@ -335,6 +341,10 @@ def _repaired(doc: Doc) -> list[_Raw]:
             start, end = _trim(doc, start, end, label)
             if start >= end:
                 continue
+            if label == "ORG" and end - start > 1 and doc[start].lower_ in _HONORIFICS \
+                    and all(t.is_title for t in doc[start + 1 : end]) \
+                    and not {t.lower_ for t in doc[start:end]} & _ORG_WORDS:
+                label = "PERSON"  # "Bishop Anselm Krause": a titled person, not a body
             if label == "PERSON":
                 # Leading nationality adjectives become NORP mentions; titles and roles go.
                 # (A nationality word needs two name words after it: "Christian Blanc" is a name.)
@@ -499,11 +509,41 @@ def canonicalise_entities(
     return mentions
 
 
+# A dateline opening an article: "MUNICH 2024-05-02", "KYIV, Ukraine (AP) -", "Paris, May 3 -".
+_DATELINE_LINE = re.compile(
+    r"^[ \t]*([A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,3})(?:[ \t]*,[ \t]*([A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,2}))?"
+    r"[ \t]+(?=\d{4}-\d\d-\d\d|\(|-|–|—|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.? \d)"
+)
+
+
+def _dateline_places(doc: Doc, text: str, mentions: list[_Raw]) -> list[_Raw]:
+    """Places of a dateline in the first lines that the model left untagged."""
+    added: list[_Raw] = []
+    offset = 0
+    for line in text.split("\n")[:3]:
+        match = _DATELINE_LINE.match(line)
+        if match:
+            for group in (1, 2):
+                if match.group(group) is None:
+                    continue
+                span = doc.char_span(offset + match.start(group), offset + match.end(group))
+                if span is None or any(m.start < span.end and span.start < m.end for m in mentions):
+                    continue
+                known = place_kind(span.text) is not None
+                # An unknown name counts only before a date: "Cricket - ..." is a headline.
+                dated = line[match.end() :][:1].isdigit()
+                if known or (group == 1 and dated):
+                    added.append(_Raw(span.start, span.end, "GPE", known))
+        offset += len(line) + 1
+    return added
+
+
 def extract_entities(doc: Doc) -> list[Mention]:
     from newsflow.tasks.nlp import original_text
 
     text = original_text(doc)
     mentions = _repaired(doc)
+    mentions = sorted(mentions + _dateline_places(doc, doc.text, mentions), key=lambda m: m.start)
     _retype(doc, mentions, is_sports_report(doc))
     raw, confident = [], []
     for m in mentions:
