@@ -19,8 +19,9 @@ import datetime as dt
 import re
 import time
 import xml.etree.ElementTree as ET
+from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 # The README's calendar value forms: the only values its strict metric can count as right.
@@ -86,6 +87,7 @@ class Scores:
     calendar_right: int = 0
     typed_matched: int = 0
     typed_right: int = 0
+    by_type: Counter[tuple[str, str]] = field(default_factory=Counter)  # (gold type, predicted type)
     seconds: float = 0.0
 
     def add(self, gold: list[Timex], predicted: list[Timex]) -> list[tuple[Timex, Timex | None, bool]]:
@@ -107,6 +109,7 @@ class Scores:
             if paired.type in TIMEX_TYPES:
                 self.typed_matched += 1
                 self.typed_right += paired.type == g.type
+                self.by_type[(g.type, paired.type if paired.value else f"{paired.type}, no value")] += 1
             if g.type != "DATE":
                 continue
             self.gold_dates += 1
@@ -143,6 +146,9 @@ class Scores:
         ]
         if self.typed_matched:
             rows.append(f"  TIMEX type accuracy on matched gold      {ratio(self.typed_right, self.typed_matched)}")
+            for gold_type in ("DURATION", "SET", "TIME"):
+                got = {p: n for (g, p), n in sorted(self.by_type.items()) if g == gold_type}
+                rows.append(f"    gold {gold_type:<8} typed as {', '.join(f'{p} {n}' for p, n in got.items()) or '-'}")
         rows.append(f"  date stage CPU per article               {1000 * self.seconds / max(1, articles):.2f} ms")
         return rows
 
@@ -198,3 +204,29 @@ def score(
         scores.seconds += time.process_time() - began
         verdicts += [(article, *v) for v in scores.add(article.gold, predicted)]
     return scores, verdicts
+
+
+def report(eval_root: Path) -> str:
+    """Score newsflow and the raw reference on `eval_root/dates-timebank`; a printable block."""
+    from newsflow.tasks.nlp import parse
+
+    folder = eval_root / "dates-timebank"
+    if not (folder / "TimeBank").is_dir():
+        return f"dates: no TimeBank copy in {folder}"
+    articles = load_timebank(folder)
+    docs = parse([a.text for a in articles])
+    gold = [g for a in articles for g in a.gold]
+    kinds = Counter(g.type for g in gold)
+    lines = [
+        f"Dates: TimeBank 1.2 (TBAQ-cleaned), {len(articles)} articles, {len(gold)} TIMEX3 "
+        f"({', '.join(f'{k} {kinds[k]}' for k in TIMEX_TYPES)}); metric of {folder.name}/README.md",
+    ]
+    for name, predictor in (("newsflow (tasks.dates.extract_dates)", newsflow_predictions),
+                            ("raw reference: spaCy DATE entities + dateparser", spacy_dateparser_predictions)):
+        scores, _ = score(articles, docs, predictor)
+        lines += scores.lines(name, len(articles))
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(report(Path(__file__).resolve().parents[2] / "shared" / "eval"))

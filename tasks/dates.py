@@ -12,6 +12,7 @@ way ("2021-12", "2021-W49", "2021-Q3", "P3D", "PRESENT_REF"); a mention no rule 
 
 from __future__ import annotations
 
+import bisect
 import calendar
 import datetime as dt
 import re
@@ -59,11 +60,11 @@ _LEADING = re.compile(
     r"under|at least|at most|sometime|some time|within|after|before|beginning|starting|ending|effective|its|their|"
     r"his|her|our)\s+)+"
 )
-_APPROX = ("about", "around", "approximately", "nearly", "almost", "some", "roughly", "or so")
+_APPROX = re.compile(r"\b(?:about|around|approximately|nearly|almost|some|roughly|or so)\b")
 _MODS = (
     ("the beginning of", "START"), ("the start of", "START"), ("the early part of", "START"), ("early", "START"),
-    ("the middle of", "MID"), ("the mid", "MID"), ("mid", "MID"), ("the end of", "END"), ("the close of", "END"),
-    ("the latter part of", "END"), ("late", "END"), ("earlier", None), ("later", None),
+    ("the middle of", "MID"), ("middle of", "MID"), ("the mid", "MID"), ("mid", "MID"), ("the end of", "END"),
+    ("the close of", "END"), ("the latter part of", "END"), ("late", "END"), ("earlier", None), ("later", None),
 )
 
 
@@ -300,7 +301,7 @@ def _season_year(code: str, anchor: dt.date, relation: str, tense: str) -> int:
     ends = period("season", current, ["SP", "SU", "FA", "WI"].index(code)).end
     assert ends is not None
     if relation in ("last", "past", "previous"):
-        return current if ends < anchor else current - 1
+        return anchor.year - 1 if code != "WI" else current - 1  # "last spring" in October: a year back
     if relation in ("next", "coming"):
         return current if starts > anchor else current + 1
     if relation == "this" or tense == "neutral":
@@ -370,7 +371,7 @@ def _normalise(text: str) -> str:
     t = re.sub(r"(?<=[a-z])\.(?=\s|$|,)", "", t)  # "Dec." -> "dec"; keeps "p.m" dots harmless
     t = re.sub(r"'s\b", "", t)  # "last year's" -> "last year"
     t = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", t)  # "third-quarter", "year-earlier"
-    t = re.sub(r"\bmid-?(?=\d|[a-z])", "mid ", t)
+    t = re.sub(r"\bmid-?(?=\d)|\bmid-(?=[a-z])", "mid ", t)
     t = re.sub(r"\s*,\s*", " ", t)
     return re.sub(r"\s+", " ", t).strip(" .;:'\"()")
 
@@ -394,7 +395,7 @@ def resolve_date(
     need `published`; "a year earlier" and its kind use `reference`, the date the sentence talks
     about (published date when there is none)."""
     t = _normalise(text)
-    mod = "APPROX" if any(re.search(rf"\b{w}\b", t) for w in _APPROX) else None
+    mod = "APPROX" if _APPROX.search(t) else None
     t = re.sub(r"\bor so\b", "", t).strip()
     t = _LEADING.sub("", t).strip()
     t = re.sub(r"^this past ", "last ", t)
@@ -410,6 +411,7 @@ def resolve_date(
                r"\1 ", t)
     if t in ("year end", "end of year", "end of the year", "year's end"):
         t = "the end of this year"
+    t = re.sub(r"^the (?=(?:early|late|mid|middle) )", "", t)
     for prefix, prefix_mod in _MODS:
         if t.startswith(prefix + " ") and len(t) > len(prefix) + 1:
             t, mod = t[len(prefix) + 1 :].removeprefix("of ").strip(), prefix_mod or mod
@@ -553,8 +555,7 @@ def _quarter_year(index: int, anchor: dt.date, tense: str) -> int:
 
 def _relative(t: str, anchor: dt.date, tense: str, reference: ResolvedDate | None) -> ResolvedDate | None:
     """Mentions located from the publication date or from the sentence's reference time."""
-    if t in ("today", "this day", "tonight", "this morning", "this afternoon", "this evening", "now",
-             "overnight", "the day", "this time"):
+    if t in ("today", "this day", "tonight", "this morning", "this afternoon", "this evening", "overnight", "the day"):
         return _time_of_day(t, period("day", 0, day=anchor))
     if t in ("yesterday", "last night", "yesterday morning", "yesterday afternoon", "yesterday evening"):
         return _time_of_day(t, period("day", 0, day=anchor - dt.timedelta(days=1)))
@@ -564,7 +565,7 @@ def _relative(t: str, anchor: dt.date, tense: str, reference: ResolvedDate | Non
         return period("day", 0, day=anchor - dt.timedelta(days=2))
     if t in ("the day after tomorrow",):
         return period("day", 0, day=anchor + dt.timedelta(days=2))
-    if t in ("these days", "nowadays", "the present", "present", "currently", "the moment", "this point",
+    if t in ("now", "right now", "these days", "nowadays", "the present", "present", "currently", "the moment", "this point",
              "this stage", "this time"):
         return _unresolved("refers to the present, no calendar unit", value="PRESENT_REF")
     if t in ("the future", "future", "the near future", "one day", "some day", "someday", "coming years",
@@ -877,7 +878,7 @@ def _pieces(doc: Doc, span: Span) -> list[tuple[int, int]]:
     cut = _SPLIT.search(text)
     if cut is None:
         of = _OF_SPLIT.search(text)
-        if of and re.search(r"(?:days|weeks|months|quarters|years|half|quarter)$", text[: of.start()], re.IGNORECASE) \
+        if of and re.search(r"(?:days|weeks|months|quarters|years)$", text[: of.start()], re.IGNORECASE) \
                 and re.match(r"(?:the )?(?:first|last|past|next|final|\d+|[a-z]+) ", text, re.IGNORECASE) \
                 and not re.search(r"\b(?:first|second|third|fourth|1st|2nd|3rd|4th) (?:quarter|half)$", text[: of.start()],
                                   re.IGNORECASE):
@@ -895,10 +896,6 @@ def _pieces(doc: Doc, span: Span) -> list[tuple[int, int]]:
     return pieces
 
 
-def _sentence_starts(doc: Doc) -> list[int]:
-    return [sent.start_char for sent in doc.sents]
-
-
 def extract_dates(doc: Doc, published: dt.date | None) -> list[dict[str, Any]]:
     """The article's date and time mentions (spaCy DATE and TIME entities, split where one entity
     holds two), typed and resolved. Two passes: mentions read on their own first, then those read
@@ -908,6 +905,8 @@ def extract_dates(doc: Doc, published: dt.date | None) -> list[dict[str, Any]]:
     for ent in doc.ents:
         if ent.label_ not in ("DATE", "TIME"):
             continue
+        if ent[0].lower_ in _UNIT_WORDS and ent.start > 0 and doc[ent.start - 1].lower_ in _DETERMINERS:
+            ent = doc[ent.start - 1 : ent.end]  # spaCy leaves "this" out of "this year" now and then
         pieces = _pieces(doc, ent)
         for begin, end in pieces:
             span = doc.char_span(begin, end, alignment_mode="expand") or ent
@@ -929,7 +928,10 @@ def extract_dates(doc: Doc, published: dt.date | None) -> list[dict[str, Any]]:
             mention.tense = _tense(mention.span)
         previous = (mention.end, mention.tense)
         mention.resolved = _read(text[mention.start : mention.end], mention, published, None, doc)
+        if mention.resolved.value is None:
+            _drop_leading_words(mention, text, published, doc)  # "seven a year ago", "d'etat last year"
 
+    sentence_starts: list[int] | None = None
     for index, mention in enumerate(mentions):
         if mention.resolved_with is not None:
             reference = mentions[mention.resolved_with].resolved
@@ -939,7 +941,9 @@ def extract_dates(doc: Doc, published: dt.date | None) -> list[dict[str, Any]]:
                 continue
         if mention.resolved is None or not mention.resolved.wants_reference:
             continue
-        found = _reference_for(index, mentions, doc)
+        if sentence_starts is None:  # walking doc.sents costs more than all the rest: only when needed
+            sentence_starts = [sent.start_char for sent in doc.sents]
+        found = _reference_for(index, mentions, text, sentence_starts)
         if found is not None:
             mention.resolved = _read(text[mention.start : mention.end], mention, published, mentions[found].resolved, doc)
             mention.anchored_to = found
@@ -964,6 +968,23 @@ def extract_dates(doc: Doc, published: dt.date | None) -> list[dict[str, Any]]:
     return rows
 
 
+_UNIT_WORDS = {"year", "quarter", "month", "week", "weekend", "day", "period", "half", "years", "quarters", "months"}
+_DETERMINERS = {"this", "that", "last", "next", "the", "each", "every", "same", "latest", "current", "coming", "past"}
+
+
+def _drop_leading_words(mention: _Mention, text: str, published: dt.date | None, doc: Doc) -> None:
+    """A span spaCy started a word or two early: read it without them, and keep the shorter span
+    only if that reads."""
+    words = list(re.finditer(r"\S+", text[mention.start : mention.end]))
+    for word in words[1:3]:
+        start = mention.start + word.start()
+        resolved = _read(text[start : mention.end], mention, published, None, doc)
+        if resolved.value is not None:
+            mention.start, mention.resolved = start, resolved
+            mention.span = doc.char_span(start, mention.end, alignment_mode="expand") or mention.span
+            return
+
+
 def _read(text: str, mention: _Mention, published: dt.date | None, reference: ResolvedDate | None, doc: Doc) -> ResolvedDate:
     resolved = resolve_date(text, published, mention.tense, reference)
     lowered = text.lower()
@@ -983,25 +1004,37 @@ def _read(text: str, mention: _Mention, published: dt.date | None, reference: Re
     return resolved
 
 
-def _reference_for(index: int, mentions: list[_Mention], doc: Doc) -> int | None:
+_SHIFTED = re.compile(r"\b(?:ago|earlier|later|before|after|previous|prior|following|last year)\b", re.IGNORECASE)
+
+
+def _reference_for(index: int, mentions: list[_Mention], text: str, sentence_starts: list[int]) -> int | None:
     """The date a relative mention is read from: the nearest earlier mention in its sentence with a
     calendar value of its own, else a later one in the sentence, else the last one in the previous
-    sentence; None when there is none (the publication date stays the anchor)."""
+    sentence, else the last quarter or half the story mentioned; None when there is none (the
+    publication date stays the anchor)."""
     mention = mentions[index]
-    sentence = mention.span.sent
-    previous_sentence_start = doc[sentence.start - 1].sent.start_char if sentence.start > 0 else sentence.start_char
+    position = bisect.bisect_right(sentence_starts, mention.start) - 1
+    sentence_start = sentence_starts[position]
+    sentence_end = sentence_starts[position + 1] if position + 1 < len(sentence_starts) else len(text)
+    previous_sentence_start = sentence_starts[position - 1] if position > 0 else sentence_start
 
     def usable(other: _Mention) -> bool:
         found = other.resolved
         return (found is not None and found.start is not None and found.timex_type == "DATE"
-                and not found.wants_reference and found.granularity not in ("range", "decade", "century"))
+                and found.granularity not in ("range", "decade", "century")
+                and not (found.wants_reference and _SHIFTED.search(text[other.start : other.end])))
 
-    earlier = [i for i in range(index - 1, -1, -1) if mentions[i].start >= sentence.start_char and usable(mentions[i])]
+    earlier = [i for i in range(index - 1, -1, -1) if mentions[i].start >= sentence_start and usable(mentions[i])]
     if earlier:
         return earlier[0]
-    later = [i for i in range(index + 1, len(mentions)) if mentions[i].end <= sentence.end_char and usable(mentions[i])]
+    later = [i for i in range(index + 1, len(mentions)) if mentions[i].end <= sentence_end and usable(mentions[i])]
     if later:
         return later[0]
     before = [i for i in range(index - 1, -1, -1)
-              if previous_sentence_start <= mentions[i].start < sentence.start_char and usable(mentions[i])]
-    return before[0] if before else None
+              if previous_sentence_start <= mentions[i].start < sentence_start and usable(mentions[i])]
+    if before:
+        return before[0]
+    # An earnings story keeps talking about the quarter (or half) it reports on, sentences later.
+    period_of_story = [i for i in range(index - 1, -1, -1) if usable(mentions[i])
+                       and getattr(mentions[i].resolved, "granularity", None) in ("quarter", "half")]
+    return period_of_story[0] if period_of_story else None
