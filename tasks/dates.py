@@ -45,11 +45,11 @@ _ORDINALS = {
     "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19,
     "twentieth": 20, "thirtieth": 30, "last": -1,
 }
-_VAGUE_COUNT = {"several", "few", "a few", "many", "some", "a couple", "couple", "a number of", "the", "a couple of"}
+_VAGUE_COUNT = {"several", "few", "a few", "many", "some", "a number of", "the", "number of"}
 # Duration letters of TimeML values.
 _UNIT_LETTER = {
     "second": "S", "minute": "M", "hour": "H", "day": "D", "night": "D", "week": "W", "weekend": "WE",
-    "month": "M", "quarter": "Q", "year": "Y", "decade": "DE", "century": "CE",
+    "month": "M", "quarter": "Q", "year": "Y", "decade": "DE", "century": "CE", "centurie": "CE",
 }
 _TIME_UNITS = ("second", "minute", "hour")
 _PART_OF_DAY = {"morning": "MO", "afternoon": "AF", "evening": "EV", "night": "NI", "tonight": "NI", "overnight": "NI"}
@@ -186,9 +186,12 @@ def shift(resolved: ResolvedDate, unit: str, count: int) -> ResolvedDate | None:
 
 def number_value(words: str) -> int | None:
     """'12', 'a', 'two', 'twenty-five', 'a couple of' as an integer."""
-    words = words.strip().replace("-", " ")
+    words = re.sub(r"\b(?:additional|extra)\b", "", words.strip().replace("-", " ")).strip() or "a"
+    words = re.sub(r"^an? (?=hundred|thousand|dozen)", "one ", words)
     if words.isdigit():
         return int(words)
+    if words == "one dozen":
+        return 12
     if words in ("a", "an", "one", "a single"):
         return 1
     if words in ("a couple of", "a couple", "couple of"):
@@ -352,8 +355,9 @@ def _step(unit: str, anchor: dt.date, step: int) -> ResolvedDate | None:
 
 # ---------------------------------------------------------------- the grammar
 
-_NUM = r"(?:\d{1,3}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|" \
-       r"sixty|a couple of|a couple|a few|few|several|many|some|a number of)"
+_NUM_WORD = r"(?:\d{1,3}|a|an|" + "|".join(list(_SMALL) + list(_TENS)) + \
+    r"|hundred|thousand|dozen|couple|of|few|several|many|some|number|additional|extra)"
+_NUM = _NUM_WORD + r"(?:[ -]" + _NUM_WORD + r")*"
 _UNIT = r"(second|minute|hour|day|night|week|weekend|month|quarter|year|decade|century|centurie)s?"
 _MONTH = r"(" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")"
 _WEEKDAY = r"(" + "|".join(sorted(WEEKDAYS, key=len, reverse=True)) + r")"
@@ -370,7 +374,7 @@ def _normalise(text: str) -> str:
     t = text.lower().replace("’", "'").replace("‘", "'").replace("–", "-").replace("—", "-")
     t = re.sub(r"(?<=[a-z])\.(?=\s|$|,)", "", t)  # "Dec." -> "dec"; keeps "p.m" dots harmless
     t = re.sub(r"'s\b", "", t)  # "last year's" -> "last year"
-    t = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", t)  # "third-quarter", "year-earlier"
+    t = re.sub(r"(?<=[a-z0-9])-(?=[a-z])", " ", t)  # "third-quarter", "year-earlier", "10-year"
     t = re.sub(r"\bmid-?(?=\d)|\bmid-(?=[a-z])", "mid ", t)
     t = re.sub(r"\s*,\s*", " ", t)
     return re.sub(r"\s+", " ", t).strip(" .;:'\"()")
@@ -396,7 +400,7 @@ def resolve_date(
     about (published date when there is none)."""
     t = _normalise(text)
     mod = "APPROX" if _APPROX.search(t) else None
-    t = re.sub(r"\bor so\b", "", t).strip()
+    t = re.sub(r"\s+", " ", re.sub(r"\bor so\b", "", t)).strip()
     t = _LEADING.sub("", t).strip()
     t = re.sub(r"^this past ", "last ", t)
     t = re.sub(r"^an? (?=(?:first|second|third|fourth|1st|2nd|3rd|4th|fiscal)\b)", "", t)
@@ -776,13 +780,13 @@ def _set_or_duration(t: str, anchor: dt.date | None, tense: str) -> ResolvedDate
         return ResolvedDate(None, None, None, None, "SET", f"XXXX-{MONTHS[m[1]]:02d}")
 
     # Durations. "the past/last/next N units" and "the first N months (of Y)" cover a range.
-    m = re.fullmatch(r"(?:the )?(past|last|next|coming|first|previous|final|latest|prior|following|)\s*(" + _NUM +
-                     r"(?: (?:and a half|or (?:so|two|three|more)))?)? ?" + _UNIT + r"(?: (?:so far|to date|ahead|or so|"
-                     r"running|in a row|straight|old|long))?", t)
+    m = _DURATION.fullmatch(t)
     if m and (m[2] or m[3] in ("years", "months", "weeks", "days", "decades", "centuries", "hours", "minutes")
               or t.endswith(_UNIT_SUFFIX_PLURAL)):
-        count_words = (m[2] or "").split(" and ")[0].split(" or ")[0]
+        count_words = (m[2] or "").split(" and ")[0].split(" or ")[0].split(" to ")[0]
         count = number_value(count_words) if count_words else None
+        if m[2] and re.search(r" (?:or|to) (?!more)", m[2]):
+            count_words, count = "several", None  # "two to three weeks": a span of unknown length
         unit = m[3]
         plural = t.split()[-1].endswith("s") or bool(re.search(r"(?:years|months|weeks|days|quarters|decades|centuries|"
                                                                 r"hours|minutes)\b", t))
@@ -806,7 +810,7 @@ def _set_or_duration(t: str, anchor: dt.date | None, tense: str) -> ResolvedDate
                 end = _shift_day(anchor, months=months * count) if months else anchor + dt.timedelta(
                     days=count * (7 if unit == "week" else 1))
         return ResolvedDate(start, end, "range" if start else None, None, "DURATION", value)
-    m = re.fullmatch(r"(?:(\d+|[a-z]+) )?(second|minute|hour|day|week|month|quarter|year|decade|century) (?:long|old)?", t)
+    m = _ADJECTIVE_DURATION.fullmatch(t)
     if m and m[1] and number_value(m[1]):
         unit = m[2]
         return ResolvedDate(None, None, None, None, "DURATION",
@@ -818,6 +822,13 @@ def _set_or_duration(t: str, anchor: dt.date | None, tense: str) -> ResolvedDate
     return None
 
 
+_DURATION = re.compile(
+    r"(?:the )?(past|last|next|coming|first|previous|final|latest|prior|following|)\s*(" + _NUM
+    + r"(?: (?:and a half|or more|(?:or|to) " + _NUM + r"))?)? ?" + _UNIT
+    + r"(?: (?:so far|to date|ahead|or so|running|in a row|straight|old|long))?"
+)
+_ADJECTIVE_DURATION = re.compile(r"(?:(\d+|[a-z]+) )?(second|minute|hour|day|week|month|quarter|year|decade|century)"
+                                 r"(?: (?:long|old))?")
 _UNIT_SUFFIX_PLURAL = ("years", "months", "weeks", "days", "quarters", "decades", "centuries", "hours", "minutes")
 
 
@@ -883,6 +894,8 @@ def _pieces(doc: Doc, span: Span) -> list[tuple[int, int]]:
                 and not re.search(r"\b(?:first|second|third|fourth|1st|2nd|3rd|4th) (?:quarter|half)$", text[: of.start()],
                                   re.IGNORECASE):
             cut = of
+    if cut is not None and re.fullmatch(r"(?:the )?(?:next |past |last )?" + _NUM, text[: cut.start()].lower()):
+        cut = None  # "two to three weeks", "the next 12 to 18 months": one duration
     bounds = [(0, cut.start()), (cut.end(), len(text))] if cut else [(0, len(text))]
     for begin, end in bounds:
         piece = text[begin:end]
@@ -905,8 +918,9 @@ def extract_dates(doc: Doc, published: dt.date | None) -> list[dict[str, Any]]:
     for ent in doc.ents:
         if ent.label_ not in ("DATE", "TIME"):
             continue
-        if ent[0].lower_ in _UNIT_WORDS and ent.start > 0 and doc[ent.start - 1].lower_ in _DETERMINERS:
-            ent = doc[ent.start - 1 : ent.end]  # spaCy leaves "this" out of "this year" now and then
+        if ent.start > 0 and (doc[ent.start - 1].lower_ in ("each", "every") or (
+                ent[0].lower_ in _UNIT_WORDS and doc[ent.start - 1].lower_ in _DETERMINERS)):
+            ent = doc[ent.start - 1 : ent.end]  # spaCy leaves "this" out of "this year", "each" out of "each July"
         pieces = _pieces(doc, ent)
         for begin, end in pieces:
             span = doc.char_span(begin, end, alignment_mode="expand") or ent
