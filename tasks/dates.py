@@ -402,7 +402,8 @@ def resolve_date(
     mod = "APPROX" if _APPROX.search(t) else None
     t = re.sub(r"\s+", " ", re.sub(r"\bor so\b", "", t)).strip()
     t = _LEADING.sub("", t).strip()
-    t = re.sub(r"^this past ", "last ", t)
+    if t.startswith("this past "):  # "this past spring": the latest one, this year's if it has begun
+        t, tense = t.removeprefix("this past "), "past"
     t = re.sub(r"^an? (?=(?:first|second|third|fourth|1st|2nd|3rd|4th|fiscal)\b)", "", t)
     t = re.sub(r"^(the )?(calendar|fiscal|financial|fy)\s+", r"\1", t)
     t = re.sub(r"^(the )?(current|latest|previous|next|last|past|coming|first|second|third|fourth) (fiscal|financial) ",
@@ -588,7 +589,7 @@ def _relative(t: str, anchor: dt.date, tense: str, reference: ResolvedDate | Non
         day = _weekday(WEEKDAYS[m[2]], anchor, relation, tense)
         if m[1] == "previous" and reference is not None and reference.start is not None:
             day = _weekday(WEEKDAYS[m[2]], reference.start, "last", tense)
-        resolved = period("day", 0, day=day)
+        resolved = replace(period("day", 0, day=day), wants_reference=m[1] == "previous")
         if m[3]:
             resolved = replace(resolved, timex_type="TIME", value=f"{resolved.value}T{_PART_OF_DAY[m[3]]}")
         return resolved
@@ -667,6 +668,14 @@ def _relative(t: str, anchor: dt.date, tense: str, reference: ResolvedDate | Non
             return replace(_step("quarter", anchor, -1) or _current("quarter", anchor), wants_reference=True)
         return replace(_current(unit, anchor), wants_reference=True)
 
+    # "the 1988 quarter", "the 1989 period": the period the story reports on, in the year named.
+    m = re.fullmatch(r"(?:the )?(\d{4}) (quarter|period|half)", t)
+    if m:
+        year = int(m[1])
+        if reference is not None and reference.start is not None and reference.granularity in ("quarter", "half"):
+            _, _, index, _ = _unit_of(reference)
+            return replace(period(reference.granularity, year, index), wants_reference=True)
+        return replace(period("year", year), wants_reference=True)
     # "The year-ago quarter", "a year earlier", "the same period last year": the period the sentence
     # reports on, a year back ("profit rose to $5 million from $4 million a year ago").
     if _YEAR_BACK.search(t) and (re.fullmatch(r"(?:a |the |one )?year (?:ago|earlier|before)", t)
@@ -827,7 +836,7 @@ _DURATION = re.compile(
     + r"(?: (?:and a half|or more|(?:or|to) " + _NUM + r"))?)? ?" + _UNIT
     + r"(?: (?:so far|to date|ahead|or so|running|in a row|straight|old|long))?"
 )
-_ADJECTIVE_DURATION = re.compile(r"(?:(\d+|[a-z]+) )?(second|minute|hour|day|week|month|quarter|year|decade|century)"
+_ADJECTIVE_DURATION = re.compile(r"(?:(\d{1,3}|[a-z]+) )?(second|minute|hour|day|week|month|quarter|year|decade|century)"
                                  r"(?: (?:long|old))?")
 _UNIT_SUFFIX_PLURAL = ("years", "months", "weeks", "days", "quarters", "decades", "centuries", "hours", "minutes")
 
@@ -934,7 +943,7 @@ def extract_dates(doc: Doc, published: dt.date | None) -> list[dict[str, Any]]:
         gap = text[previous[0] : mention.start] if previous else None
         if previous and gap in (", ", " or ", " and ", " to ", "-", " - ", " – "):
             mention.tense = previous[1]  # "late January, early February": one phrase, one direction
-        elif before in ("by", "until", "till", "before", "through", "to"):
+        elif before in ("by", "until", "till", "before", "through", "to", "effective", "starting", "beginning"):
             # "by late January": a deadline points forward, unless the clause is past ("had filed
             # reports by Wednesday"), where the nearest occurrence is the safest reading.
             mention.tense = "future" if _tense(mention.span) != "past" else "neutral"

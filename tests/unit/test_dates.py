@@ -65,7 +65,8 @@ def test_seasons() -> None:
     assert value("last fall", MARCH) == "2021-FA"
     assert value("last spring", THURSDAY) == "2020-SP"  # this year's spring would be "this spring"
     assert value("this summer", MARCH) == "2022-SU"
-    assert value("this past summer", THURSDAY) == "2020-SU"
+    assert value("this past summer", THURSDAY) == "2021-SU"  # the latest one, not a year back
+    assert value("last summer", MARCH) == "2021-SU"
     assert value("the winter of 1994", MARCH) == "1994-WI"
 
 
