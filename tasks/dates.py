@@ -398,6 +398,13 @@ def resolve_date(
     """Type and resolve one date mention. Absolute dates need no anchor; deictic ones ("last fall")
     need `published`; "a year earlier" and its kind use `reference`, the date the sentence talks
     about (published date when there is none)."""
+    try:
+        return _resolve(text, published, tense, reference)
+    except (ValueError, OverflowError):  # "0000", "year 10000", "9999 years later": off the calendar
+        return _unresolved(f"outside the calendar: {text!r}")
+
+
+def _resolve(text: str, published: dt.date | None, tense: str, reference: ResolvedDate | None) -> ResolvedDate:
     t = _normalise(text)
     mod = "APPROX" if _APPROX.search(t) else None
     t = re.sub(r"\s+", " ", re.sub(r"\bor so\b", "", t)).strip()
@@ -446,7 +453,9 @@ def _narrow(resolved: ResolvedDate, mod: str) -> ResolvedDate:
         return replace(resolved, start=resolved.start.replace(day=first),
                        end=resolved.start.replace(day=min(last, resolved.end.day)))
     length = (resolved.end - resolved.start).days + 1
-    third = max(1, length // 3)
+    if length < 3:  # "early Tuesday": the day itself
+        return resolved
+    third = length // 3
     if mod == "START":
         return replace(resolved, end=resolved.start + dt.timedelta(days=third - 1))
     if mod == "END":

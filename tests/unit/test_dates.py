@@ -135,6 +135,10 @@ def test_unreadable_mentions_keep_a_reason() -> None:
     without_anchor = resolve_date("last fall", None)
     assert without_anchor.value is None and "published" in (without_anchor.reason or "")
     assert resolve_date("July 4, 1976", None).value == "1976-07-04"
+    off_calendar = resolve_date("the year 0000", MARCH)
+    assert off_calendar.value is None and "outside the calendar" in (off_calendar.reason or "")
+    early_tuesday = resolve_date("early Tuesday", MARCH, "past")
+    assert early_tuesday.start == early_tuesday.end == dt.date(2022, 3, 8)
 
 
 # ---------------------------------------------------------------- in a parsed article
