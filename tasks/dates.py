@@ -364,7 +364,6 @@ _WEEKDAY = r"(" + "|".join(sorted(WEEKDAYS, key=len, reverse=True)) + r")"
 _QUARTER_ORD = r"(first|second|third|fourth|1st|2nd|3rd|4th|final|last)"
 _YEARISH = r"(\d{4}|'\d\d|(?:nineteen|twenty|two thousand)[a-z -]*)"
 
-_R_ANCHOR_WORD = re.compile(r"(last|next|this|coming|past|previous|current|latest|following|prior|that|same|the same)")
 _QUARTER_NUMBER = {"first": 1, "second": 2, "third": 3, "fourth": 4, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "final": 4}
 _RELATIVE_STEP = {"last": -1, "past": -1, "previous": -1, "prior": -1, "next": 1, "coming": 1, "following": 1,
                   "this": 0, "current": 0, "latest": 0, "present": 0}

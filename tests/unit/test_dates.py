@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
-from newsflow.tasks.dates import extract_dates, resolve_date
+from newsflow.tasks.dates import GRANULARITIES, TIMEX_TYPES, extract_dates, resolve_date
+from newsflow.tasks.validate import EXPECTATIONS_DIR
 
 THURSDAY = dt.date(2021, 10, 28)  # Q4 has begun; Q3 results are being reported
 WEDNESDAY = dt.date(2021, 11, 3)
@@ -184,3 +186,11 @@ def test_a_duration_is_not_an_unresolved_date(nlp) -> None:  # type: ignore[no-u
     assert rows["three years"]["timex_type"] == "DURATION" and rows["three years"]["value"] == "P3Y"
     assert rows["three years"]["unresolved_reason"] is None
     assert all(row["timex_type"] != "DATE" or row["value"] for row in rows.values())
+
+
+def test_suite_sets_match_the_resolver() -> None:
+    suite = json.loads((EXPECTATIONS_DIR / "dates.json").read_text())
+    sets = {e["kwargs"]["column"]: set(e["kwargs"]["value_set"]) for e in suite["expectations"]
+            if e["type"] == "expect_column_values_to_be_in_set"}
+    assert sets["granularity"] == set(GRANULARITIES)
+    assert sets["timex_type"] == set(TIMEX_TYPES)
