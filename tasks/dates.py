@@ -355,9 +355,9 @@ def _step(unit: str, anchor: dt.date, step: int) -> ResolvedDate | None:
 
 # ---------------------------------------------------------------- the grammar
 
-_NUM_WORD = r"(?:\d{1,3}|a|an|" + "|".join(list(_SMALL) + list(_TENS)) + \
+_NUM_WORD = r"(?:\d{1,3}|" + "|".join(list(_SMALL) + list(_TENS)) + \
     r"|hundred|thousand|dozen|couple|of|few|several|many|some|number|additional|extra)"
-_NUM = _NUM_WORD + r"(?:[ -]" + _NUM_WORD + r")*"
+_NUM = r"(?:an?|(?:an? )?" + _NUM_WORD + r"(?:[ -]" + _NUM_WORD + r")*)"  # "a", "a few", "twenty-four", "a hundred"
 _UNIT = r"(second|minute|hour|day|night|week|weekend|month|quarter|year|decade|century|centurie)s?"
 _MONTH = r"(" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")"
 _WEEKDAY = r"(" + "|".join(sorted(WEEKDAYS, key=len, reverse=True)) + r")"
@@ -895,6 +895,7 @@ class _Mention:
     resolved: ResolvedDate | None = None
     anchored_to: int | None = None
     resolved_with: int | None = None  # the mention whose date an "ended Sept. 30" part supplies
+    boundary: bool = False  # that "Sept. 30": the end of a period, not what the sentence reports on
 
 
 def _pieces(doc: Doc, span: Span) -> list[tuple[int, int]]:
@@ -944,6 +945,7 @@ def extract_dates(doc: Doc, published: dt.date | None) -> list[dict[str, Any]]:
             mentions.append(_Mention(begin, end, span, ent.label_))
         if len(pieces) == 2 and _SPLIT.search(ent.text) and re.search(r"\bend", ent.text[: pieces[1][0] - ent.start_char]):
             mentions[-2].resolved_with = len(mentions) - 1
+            mentions[-1].boundary = True
 
     previous: tuple[int, str] | None = None  # (end_char, tense) of the last mention
     for mention in mentions:
@@ -1051,7 +1053,7 @@ def _reference_for(index: int, mentions: list[_Mention], text: str, sentence_sta
 
     def usable(other: _Mention) -> bool:
         found = other.resolved
-        return (found is not None and found.start is not None and found.timex_type == "DATE"
+        return (found is not None and found.start is not None and found.timex_type == "DATE" and not other.boundary
                 and found.granularity not in ("range", "decade", "century")
                 and not (found.wants_reference and _SHIFTED.search(text[other.start : other.end])))
 
