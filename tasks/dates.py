@@ -417,7 +417,7 @@ def _resolve(text: str, published: dt.date | None, tense: str, reference: Resolv
     # A SET or a DURATION is never a date, whatever the anchor.
     typed = _set_or_duration(t, published, tense)
     if typed is not None:
-        return typed
+        return replace(typed, mod=mod) if mod and typed.value else typed  # "about two years": P2Y, APPROX
     t = re.sub(r"^the (past|last|next|coming|current|present) (?=(?:day|week|weekend|month|quarter|half|year|decade)$)",
                r"\1 ", t)
     if t in ("year end", "end of year", "end of the year", "year's end"):
@@ -430,11 +430,10 @@ def _resolve(text: str, published: dt.date | None, tense: str, reference: Resolv
             t = re.sub(r"^(?:the )?(?=\d{4}$)", "", t)
             break
     resolved = _absolute(t, published, tense)
+    if resolved is None and published is None:
+        return _unresolved("relative date and the article has no published date")
     if resolved is None:
-        anchor = published
-        resolved = _relative(t, anchor, tense, reference) if anchor is not None else None
-        if resolved is None and anchor is None and published is None:
-            return _unresolved("relative date and the article has no published date")
+        resolved = _relative(t, published, tense, reference)  # type: ignore[arg-type]
     if resolved is None:
         return _unresolved(f"no rule resolves {text!r}")
     if mod and resolved.mod is None and resolved.value is not None:
@@ -616,8 +615,8 @@ def _relative(t: str, anchor: dt.date, tense: str, reference: ResolvedDate | Non
             elif relation in ("last", "past", "previous"):
                 # "last February" written in March would have been "last month": a year back.
                 year = anchor.year if month < anchor.month - 1 else anchor.year - 1
-            else:
-                year = anchor.year if month > anchor.month else anchor.year + 1
+            else:  # and "next February" written in January would have been "next month"
+                year = anchor.year if month > anchor.month + 1 else anchor.year + 1
         else:
             month = MONTHS[m[3]]
             year = anchor.year + _RELATIVE_STEP[m[4].removeprefix("of ")]
