@@ -111,11 +111,11 @@ def period(unit: str, year: int, index: int = 1, day: dt.date | None = None) -> 
     if unit == "week" and day is not None:
         monday = day - dt.timedelta(days=day.weekday())
         iso_year, week, _ = monday.isocalendar()
-        return ResolvedDate(monday, monday + dt.timedelta(days=6), "week", value=f"{iso_year}-W{week:02d}")
+        return ResolvedDate(monday, monday + dt.timedelta(days=6), "week", value=f"{iso_year:04d}-W{week:02d}")
     if unit == "weekend" and day is not None:
         saturday = day - dt.timedelta(days=day.weekday()) + dt.timedelta(days=5)
         iso_year, week, _ = saturday.isocalendar()
-        return ResolvedDate(saturday, saturday + dt.timedelta(days=1), "weekend", value=f"{iso_year}-W{week:02d}-WE")
+        return ResolvedDate(saturday, saturday + dt.timedelta(days=1), "weekend", value=f"{iso_year:04d}-W{week:02d}-WE")
     if unit == "month":
         return ResolvedDate(dt.date(year, index, 1), dt.date(year, index, _last_day(year, index)), "month",
                             value=f"{year:04d}-{index:02d}")
