@@ -103,10 +103,17 @@ DATES = pa.schema(
         pa.field("article_id", pa.string(), nullable=False),
         pa.field("date_index", pa.int32(), nullable=False),
         pa.field("text", pa.string(), nullable=False),
+        pa.field("timex_type", pa.string(), nullable=False),  # TimeML TIMEX3 type: DATE | TIME | DURATION | SET
+        # TimeML value: "2021-12-06", "2021-W49", "2021-Q3", "2021-SU", "199", "P3D", "XXXX-WXX-2", "PRESENT_REF"
+        pa.field("value", pa.string()),
+        pa.field("mod", pa.string()),  # TimeML mod: START | MID | END | APPROX ("early 1990", "about a year ago")
         pa.field("resolved_start", pa.date32()),
         pa.field("resolved_end", pa.date32()),
-        pa.field("granularity", pa.string()),  # day | range | month | year | null when unresolved
+        # day | week | weekend | month | quarter | half | season | year | decade | century | range
+        # (an anchored duration: "the past three months"); null when there is no calendar span
+        pa.field("granularity", pa.string()),
         pa.field("unresolved_reason", pa.string()),
+        pa.field("anchored_to", pa.int32()),  # date_index of the mention it was read from ("a year earlier")
         pa.field("start_char", pa.int32(), nullable=False),
         pa.field("end_char", pa.int32(), nullable=False),
         *KAFKA_FIELDS,

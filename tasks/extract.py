@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from newsflow.tasks.dates import resolve_date
+from newsflow.tasks.dates import extract_dates  # date mentions live with their resolver
 from newsflow.tasks.entities import Mention, _strip_article, extract_entities
 from newsflow.tasks.entities import canonicalise_entities as canonicalise_entities  # re-exported
 
@@ -241,60 +241,6 @@ def extract_amounts(doc: Doc) -> list[dict[str, Any]]:
             "qualifier": qualifier,
             "unit": unit,
             "counted": _counted_thing(ent) if ent.label_ != "MONEY" else None,
-            "start_char": ent.start_char,
-            "end_char": ent.end_char,
-        })
-    return rows
-
-
-# ---------------------------------------------------------------- dates
-
-
-def _tense(span: Span) -> str:
-    """'past', 'future' or 'neutral' for the clause a date mention sits in."""
-    token: Token | None = span.root
-    for _ in range(6):
-        if token is None:
-            break
-        if token.pos_ in ("VERB", "AUX"):
-            auxes = {c.lower_ for c in token.children if c.dep_ in ("aux", "auxpass")}
-            if auxes & {"will", "'ll", "shall", "wo"} or token.lower_ in ("scheduled", "expected"):
-                return "future"
-            if any(c.lower_ == "to" for c in token.children if c.dep_ == "aux"):
-                return "future"
-            if token.tag_ in ("VBD",) or auxes & {"has", "have", "had", "was", "were"}:
-                return "past"
-            if token.tag_ in ("VBZ", "VBP") and token.lemma_ == "be":
-                return "neutral"
-        if token.head is token:
-            break
-        token = token.head
-    return "neutral"
-
-
-def extract_dates(doc: Doc, published: dt.date | None) -> list[dict[str, Any]]:
-    rows = []
-    previous: tuple[int, str] | None = None  # (end_char, tense) of the last date mention
-    text = doc.text  # built from every token on each access: read it once
-    for ent in doc.ents:
-        if ent.label_ != "DATE":
-            continue
-        before = doc[ent.start - 1].lower_ if ent.start > 0 else ""
-        gap = text[previous[0] : ent.start_char] if previous else None
-        if previous and gap in (", ", " or ", " and ", " to ", "-", " - ", " – "):
-            tense = previous[1]  # "late January, early February": one phrase, one direction
-        elif before in ("by", "until", "till", "before"):
-            tense = "future"  # "by late January": a deadline points forward whatever the verb
-        else:
-            tense = _tense(ent)
-        previous = (ent.end_char, tense)
-        resolved = resolve_date(ent.text, published, tense)
-        rows.append({
-            "text": ent.text,
-            "resolved_start": resolved.start,
-            "resolved_end": resolved.end,
-            "granularity": resolved.granularity,
-            "unresolved_reason": resolved.reason,
             "start_char": ent.start_char,
             "end_char": ent.end_char,
         })

@@ -65,7 +65,7 @@ def test_failed_rows_match_a_complete_run(validator, tables: dict[str, pa.Table]
 
     dates = tables["dates"]
     assert dates.num_rows > 3
-    dates = _replace(_replace(dates, "granularity", 1, "week"), "start_char", 2, -5)
+    dates = _replace(_replace(dates, "granularity", 1, "fortnight"), "start_char", 2, -5)
     dates = _replace(dates, "resolved_end", 3, dt.date(1900, 1, 1))  # ends before it starts
     result = validator.validate("dates", dates)
     _assert_same(result, _one_complete_run(validator, "dates", dates))
