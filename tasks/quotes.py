@@ -1,0 +1,737 @@
+"""Direct quotes and their speakers: pure functions over a parsed spaCy Doc and the article's
+entity mentions (tasks.extract calls `extract_quotes`).
+
+A quote is a stretch of text between double quote marks that somebody said or wrote. Its speaker
+is found, in this order:
+
+1. through the dependency tree: the reporting word that governs the quote ("said", "tweeted",
+   "according to", "Trump's claim that ..."), found by walking up from the quote's tokens to
+   outside it, or a reporting verb hanging off the quote ("“...,” she added");
+2. in the quote's sentence(s): the nearest reporting verb outside quotes, including the short
+   sentence right after a multi-sentence quote ("“... . ...?” Vitter demanded.") and the
+   sentence before a colon ("In a statement, Peabody said:");
+3. from the quote's surroundings: a quote with no cue of its own continues the speaker of the
+   quote before it in its paragraph or the attribution that closes the paragraph before
+   (newspaper convention for a paragraph that is only a quote);
+4. for a quoted phrase inside a clause with no reporting word, the subject of that clause
+   ("Trump admires Putin as a “strong leader”").
+
+The source phrase of a reporting word is its subject (the agent of a passive; the head verb's
+subject for participles and coordinated verbs, "..., saying"; the antecedent for "who said").
+A name covering the head of that phrase is the speaker; a possessor is not ("Trump's son" is the
+son). Pronouns take the nearest earlier attribution source outside quotes whose gender fits
+(from titles, common first names, in-article pronouns, gendered nouns), then the nearest earlier
+such person. Times, numbers and demonstratives are never speakers.
+
+Quoted stretches that are not quotes are left out: markup attribute values, numbers, inverted
+pairs of straight quotes, nicknames inside names, titles of shows and works, and short scare
+quotes with no speaker.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc, Span, Token
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+class EntityMention(Protocol):
+    """What quotes need of an entity mention (tasks.extract.Mention has it)."""
+
+    text: str
+    canonical: str
+    type: str
+    start: int
+    end: int
+
+
+# Lemmas of verbs that report speech, writing or stated thought. The broad set only matters next
+# to a quote: the cue is looked for in the quote's own clause and sentence.
+REPORTING_VERBS = _words("""
+    say tell add state warn promise note explain claim insist argue announce declare write ask
+    reply respond acknowledge admit vow pledge caution predict suggest describe call report
+    estimate stress emphasize emphasise threaten urge deny confirm recall reiterate shout yell
+    scream tweet post complain contend maintain assert charge counter concede boast brag joke
+    quip muse observe remark comment mention recount continue conclude demand wonder question
+    accuse blast slam criticize criticise praise dismiss label dub term brand characterize
+    characterise tout sing chant testify allege agree disagree echo repeat retort snap lament
+    express exclaim whisper mutter proclaim affirm assure advise inform recommend propose hint
+    imply indicate signal reveal disclose read rule find decry denounce condemn mock ridicule
+    liken compare thank apologize apologise plead pray lash fire hit tease rail rave gush
+    believe think feel hope fear worry speculate surmise guess acknowledge reckon tell text
+    email message announce testify preach lecture interrupt begin start finish end chime quote
+    cite summarize summarise put
+""")
+# Nouns that carry an attribution through their possessor or a "by"/"from" phrase:
+# "Trump's claim that ...", "a statement from the campaign".
+REPORTING_NOUNS = _words("""
+    statement claim remark comment tweet word message letter speech interview post testimony
+    assertion argument promise pledge warning accusation allegation description response answer
+    question report view words remarks comments quote quotes call plea vow denial admission
+    announcement declaration explanation insistence prediction suggestion boast complaint
+    criticism praise joke quip observation note memo email editorial column op-ed essay ad
+    advertisement video
+""")
+_ACCORDING = "according"
+# A passive subject is the source only for these: "X was quoted as saying".
+_PASSIVE_SOURCE_VERBS = frozenset({"quote", "cite"})
+
+_QUOTE_RE = re.compile(r"“([^”]+?)”|\"([^\"\n]+?)\"")
+_LETTER = re.compile(r"[^\W\d_]")
+_PARAGRAPH_BREAK = re.compile(r"[ \t]*\n\s*")
+
+_MALE_PRONOUNS = frozenset({"he", "him"})
+_FEMALE_PRONOUNS = frozenset({"she", "her"})
+_GROUP_PRONOUNS = frozenset({"they", "them", "we", "it"})
+_PRONOUNS = _MALE_PRONOUNS | _FEMALE_PRONOUNS | _GROUP_PRONOUNS | {"i", "you", "us", "me"}
+_RELATIVE = frozenset({"who", "that", "which", "whom"})
+# Entity types that are never a speaker: "5:45 p.m. said" is a parse of a dateline.
+_NOT_SPEAKER_ENTS = frozenset({"TIME", "DATE", "CARDINAL", "ORDINAL", "MONEY", "PERCENT", "QUANTITY"})
+_SPEAKER_ORG_TYPES = frozenset({"ORG", "NORP", "GPE", "FAC", "PRODUCT", "WORK_OF_ART"})
+
+_MALE_TITLES = frozenset({"mr", "mr.", "sir", "lord", "king", "prince", "father", "rev", "rev."})
+_FEMALE_TITLES = frozenset({"mrs", "mrs.", "ms", "ms.", "miss", "madam", "lady", "queen", "princess"})
+_MALE_NOUNS = _words("""
+    man men boy father son husband brother uncle nephew grandfather spokesman congressman
+    businessman chairman councilman alderman king prince gentleman guy dad
+""")
+_FEMALE_NOUNS = _words("""
+    woman women girl mother daughter wife sister aunt niece grandmother spokeswoman
+    congresswoman businesswoman chairwoman councilwoman alderwoman queen princess lady mom
+    actress widow
+""")
+# Common given names (US usage) whose bearer's gender is near certain; built in, not downloaded.
+_MALE_NAMES = _words("""
+    aaron adam alan albert alex alexander andrew anthony antonio arthur austin barack ben
+    benjamin bernie bill billy bob bobby brad bradley brandon brian bruce bryan carl carlos
+    charles charlie chris christopher chuck craig dan daniel darrell dave david dennis derek
+    dick don donald doug douglas dwight ed eddie edward eric eugene evan frank fred gary george
+    gerald glenn greg gregory harold harry henry howard ian jack jacob jake james jason jeb jeff
+    jeffrey jeremy jerry jesse jim jimmy joe joel john johnny jon jonathan jose joseph josh
+    joshua juan justin keith ken kenneth kevin kyle larry lawrence lee leonard louis luis marco
+    mark martin matt matthew michael mike mitch mitt nathan neil nicholas nick noah norman
+    patrick paul peter phil philip ralph randy raymond reince richard rick rob robert roger ron
+    ronald roy rudy russell ryan sam samuel scott sean sergei stephen steve steven ted terry
+    thomas tim timothy todd tom tony vladimir walter wayne william willie zachary
+""")
+_FEMALE_NAMES = _words("""
+    abigail alice alicia amanda amy andrea angela ann anna anne barbara betty beverly brenda
+    carol carolyn catherine chelsea cheryl christina christine cynthia dana deborah debbie debra
+    diana diane donna doris dorothy elizabeth ellen emily emma evelyn frances gloria grace
+    hannah heather helen hillary huma ivanka jacqueline jane janet janice jean jennifer jessica
+    joan joyce judith judy julia julie karen katherine kathleen kathryn kathy kelly kellyanne
+    kimberly laura lauren linda lisa loretta lori louise madeleine margaret maria marie marilyn
+    martha mary megan melania melanie melissa michelle nancy nicole olivia pamela patricia paula
+    rachel rebecca rose ruth samantha sandra sara sarah sharon shirley stephanie susan teresa
+    theresa tiffany virginia wendy
+""")
+# Small words that stay lowercase in a title ("Meet the Press", "War On Drugs").
+_TITLE_SMALL_WORDS = _words("a an the and or of in on to for with at by from as vs. vs")
+# The word before a title: "on", "titled", a broadcaster's possessive ("MSNBC's").
+_TITLE_INTRODUCERS = frozenset({"on", "titled", "entitled", "of", "in"})
+_TITLE_NOUNS = _words("""
+    show program programme documentary film movie book series episode broadcast column album
+    song newspaper magazine podcast novel memoir play musical segment forum
+""")
+
+
+@dataclass(frozen=True)
+class QuotedSpan:
+    start: int  # offsets of the quoted text, without the quote marks
+    end: int
+
+
+def find_quoted_spans(text: str) -> list[QuotedSpan]:
+    """Stretches between double quote marks, less those that cannot be speech: markup attribute
+    values (`author="..."`), stretches without letters, and inverted pairs of straight quotes
+    (a closing mark followed by text and the next opening mark: its inside starts with a space).
+
+    A curly quote running over paragraph breaks is cut at each break: news style opens every
+    paragraph of a long quote again and closes only the last, so each paragraph is its own quote;
+    after a break that does not open a quote again, the marks were unbalanced and the rest is not
+    quoted text."""
+    spans = []
+    for match in _QUOTE_RE.finditer(text):
+        group = 1 if match.group(1) is not None else 2
+        start, end = match.start(group), match.end(group)
+        if text[max(0, start - 2) : start - 1] == "=":
+            continue
+        pieces = []
+        piece_start, reopened = start, True
+        for brk in _PARAGRAPH_BREAK.finditer(text, start, end):
+            pieces.append((piece_start, brk.start()))
+            reopened = text.startswith("“", brk.end())
+            if not reopened:
+                break
+            piece_start = brk.end() + 1
+        if reopened:
+            pieces.append((piece_start, end))
+        for piece_start, piece_end in pieces:
+            inner = text[piece_start:piece_end]
+            if not _LETTER.search(inner) or (group == 2 and inner[0].isspace()):
+                continue
+            spans.append(QuotedSpan(piece_start, piece_end))
+    return spans
+
+
+@dataclass
+class _Source:
+    """Somebody an attribution in the article is credited to, at a position outside quotes."""
+
+    position: int
+    speaker: str
+    kind: str
+    gender: str | None  # "m", "f" or None when unknown
+    plural: bool = False
+
+
+@dataclass
+class _Article:
+    """What the speaker rules look up in one article."""
+
+    doc: Doc
+    text: str
+    quote_of_token: list[int]
+    persons: list[EntityMention]
+    person_at: dict[int, EntityMention]  # token index -> the PERSON mention covering it
+    mention_at: dict[int, EntityMention]  # token index -> any other mention covering it
+    genders: dict[str, str]
+    paragraph_starts: list[int]
+    token_starts: list[int]
+    sources: list[_Source] = field(default_factory=list)
+    # Descriptions of anonymous sources seen so far: (position, head lemma, plural, text).
+    descriptions: list[tuple[int, str, bool, str]] = field(default_factory=list)
+
+    def paragraph(self, char: int) -> int:
+        return bisect_right(self.paragraph_starts, char) - 1
+
+    def in_quote(self, token: Token) -> bool:
+        return self.quote_of_token[token.i] >= 0
+
+
+def _token_ranges(doc: Doc, text: str, spans: list[QuotedSpan]) -> list[tuple[int, int]]:
+    """Token range of each quoted span, its quote marks included."""
+    ranges = []
+    for q in spans:
+        span = doc.char_span(max(0, q.start - 1), min(len(text), q.end + 1), alignment_mode="expand")
+        ranges.append((span.start, span.end) if span is not None else (0, 0))
+    return ranges
+
+
+def _index_mentions(
+    starts: list[int], mentions: Sequence[EntityMention]
+) -> tuple[dict[int, EntityMention], dict[int, EntityMention]]:
+    persons: dict[int, EntityMention] = {}
+    others: dict[int, EntityMention] = {}
+    for m in mentions:
+        first = bisect_right(starts, m.start) - 1
+        target = persons if m.type == "PERSON" else others
+        for i in range(max(0, first), len(starts)):
+            if starts[i] >= m.end:
+                break
+            if starts[i] >= m.start:
+                target[i] = m
+    return persons, others
+
+
+def _first_name_gender(name: str) -> str | None:
+    first = name.split()[0].lower().strip(".") if name.split() else ""
+    if first in _MALE_NAMES:
+        return "m"
+    if first in _FEMALE_NAMES:
+        return "f"
+    return None
+
+
+def _person_genders(doc: Doc, article_persons: Sequence[EntityMention], person_at: dict[int, EntityMention],
+                    quote_of_token: list[int]) -> dict[str, str]:
+    """Gender of each person (canonical name) where the article or the name tells it: a title
+    ("Mrs. Clinton"), a common first name, or the pronouns of sentences about that person alone."""
+    genders: dict[str, str] = {}
+    for m in article_persons:
+        word = m.text.split()[0].lower() if m.text.split() else ""
+        if word in _MALE_TITLES:
+            genders.setdefault(m.canonical, "m")
+        elif word in _FEMALE_TITLES:
+            genders.setdefault(m.canonical, "f")
+    for m in article_persons:
+        if m.canonical not in genders:
+            gender = _first_name_gender(m.canonical)
+            if gender:
+                genders[m.canonical] = gender
+    votes: dict[str, Counter[str]] = {}
+    for sent in doc.sents:
+        names = {person_at[t.i].canonical for t in sent if t.i in person_at and quote_of_token[t.i] < 0}
+        if len(names) != 1:
+            continue
+        (name,) = names
+        for t in sent:
+            if quote_of_token[t.i] >= 0 or t.pos_ != "PRON":
+                continue
+            if t.lower_ in ("he", "him", "his", "himself"):
+                votes.setdefault(name, Counter())["m"] += 1
+            elif t.lower_ in ("she", "her", "hers", "herself"):
+                votes.setdefault(name, Counter())["f"] += 1
+    for name, counter in votes.items():
+        if name in genders:
+            continue
+        (top, n), *rest = counter.most_common()
+        if not rest or n >= 2 * rest[0][1] + 1:
+            genders[name] = top
+    return genders
+
+
+def _is_reporting_verb(token: Token) -> bool:
+    return token.pos_ in ("VERB", "AUX") and token.lemma_.lower() in REPORTING_VERBS
+
+
+def _is_cue(token: Token) -> bool:
+    """A reporting verb, "according (to)", or a reporting noun with a possessor or by/from phrase."""
+    if _is_reporting_verb(token):
+        return True
+    if token.lower_ == _ACCORDING:
+        return any(c.lower_ == "to" for c in token.children)
+    if token.pos_ == "NOUN" and token.lemma_.lower() in REPORTING_NOUNS:
+        return any(c.dep_ == "poss" or (c.dep_ == "prep" and c.lower_ in ("by", "from")) for c in token.children)
+    return False
+
+
+def _cue_word(cue: Token) -> str:
+    return "according to" if cue.lower_ == _ACCORDING else cue.lemma_.lower()
+
+
+def _object_of(preposition: Token) -> Token | None:
+    return next((c for c in preposition.children if c.dep_ == "pobj"), None)
+
+
+def _source_token(cue: Token, article: _Article) -> Token | None:
+    """The head of the phrase a reporting word credits: its subject, or what stands for it."""
+    if cue.lower_ == _ACCORDING:
+        to = next((c for c in cue.children if c.lower_ == "to"), None)
+        return _object_of(to) if to is not None else None
+    if cue.pos_ == "NOUN":
+        for c in cue.children:
+            if c.dep_ == "poss":
+                return c
+        for c in cue.children:
+            if c.dep_ == "prep" and c.lower_ in ("by", "from"):
+                return _object_of(c)
+        return None
+    verb = cue
+    for _ in range(4):
+        for c in verb.children:
+            if c.dep_ in ("nsubj", "csubj"):
+                if c.lower_ in _RELATIVE and verb.dep_ == "relcl":
+                    return verb.head  # "Merrill, who said ..."
+                return c
+        for c in verb.children:
+            if c.dep_ == "agent":
+                return _object_of(c)
+        if verb.lemma_.lower() in _PASSIVE_SOURCE_VERBS:
+            passive = next((c for c in verb.children if c.dep_ == "nsubjpass"), None)
+            if passive is not None:
+                return passive
+        if any(c.dep_ == "nsubjpass" for c in verb.children):
+            return None  # "he was asked": the subject is the addressee, the source is unsaid
+        if verb.dep_ == "relcl" and verb.head.pos_ in ("NOUN", "PROPN"):
+            return verb.head
+        # "..., saying", "went on to say", "said X and added": the head verb's subject.
+        if (
+            verb.dep_ in ("advcl", "xcomp", "conj", "acl", "pcomp", "ccomp")
+            and verb.head.i != verb.i
+            and not article.in_quote(verb.head)
+        ):
+            verb = verb.head
+            continue
+        break
+    return _adjacent_source(cue)
+
+
+def _adjacent_source(verb: Token) -> Token | None:
+    """For a reporting verb the parser left without a subject: the noun right before it
+    ("“...,” Chief Chuck Jordan said") or, inverted, right after it ("said Caddell")."""
+    doc = verb.doc
+    if verb.i > 0 and doc[verb.i - 1].pos_ in ("PROPN", "NOUN", "PRON"):
+        return doc[verb.i - 1]
+    following = verb.i + 1
+    while following < len(doc) and doc[following].pos_ == "PROPN":
+        if following + 1 < len(doc) and doc[following + 1].pos_ == "PROPN":
+            following += 1
+            continue
+        return doc[following]
+    return None
+
+
+def _description(head: Token, article: _Article) -> str:
+    """The words of a common-noun source that end in its head noun ("a senior official")."""
+    keep = [t for t in head.subtree if t.i <= head.i and not article.in_quote(t)]
+    keep = [t for t in keep if t.dep_ not in ("punct", "prep", "relcl", "acl", "cc") or t.i == head.i]
+    lo = min(t.i for t in keep)
+    # Only a contiguous run ending at the head: drops anything cut off by an excluded clause.
+    for t in reversed(keep):
+        if t.i < head.i and t.i + 1 not in {k.i for k in keep} | {head.i}:
+            lo = t.i + 1
+            break
+    return article.doc[lo : head.i + 1].text
+
+
+def _earlier_description(position: int, head: str, plural: bool, description: str, article: _Article) -> str | None:
+    """The fuller earlier description a definite one refers back to: "the official" after
+    "a senior administration official" (same head and number, no word the earlier one lacks)."""
+    words = description.lower().split()
+    if words[0] not in ("the", "this", "that", "these", "those"):
+        return None
+    for seen_at, seen_head, seen_plural, seen in reversed(article.descriptions):
+        if (
+            seen_at < position and seen_head == head and seen_plural == plural
+            and set(words[1:]) <= set(seen.lower().split())
+        ):
+            return seen
+    return None
+
+
+def _noun_gender(token: Token) -> str | None:
+    lemma = token.lemma_.lower()
+    if lemma in _MALE_NOUNS or token.lower_ in _MALE_NOUNS:
+        return "m"
+    if lemma in _FEMALE_NOUNS or token.lower_ in _FEMALE_NOUNS:
+        return "f"
+    return None
+
+
+def _speaker_of(token: Token | None, article: _Article) -> _Source | None:
+    """The speaker a source phrase's head token names, or None if it names nobody usable."""
+    if token is None or article.in_quote(token):
+        return None
+    lower = token.lower_
+    if lower in _PRONOUNS:
+        return _resolve_pronoun(token, article)
+    if lower in _RELATIVE or token.pos_ not in ("NOUN", "PROPN"):
+        return None
+    if token.ent_type_ in _NOT_SPEAKER_ENTS or token.like_num or not _LETTER.search(token.text):
+        return None
+    person = article.person_at.get(token.i)
+    if person is None:
+        # An appositive name: "the senator, Tim Kaine".
+        for child in token.children:
+            if child.dep_ == "appos" and child.i in article.person_at and not article.in_quote(child):
+                person = article.person_at[child.i]
+                break
+    if person is not None:
+        return _Source(token.idx, person.canonical, "person", article.genders.get(person.canonical))
+    other = article.mention_at.get(token.i)
+    if other is not None and other.type != "PERSON":
+        return _Source(token.idx, other.canonical, "organisation", None, plural=True)
+    if token.ent_type_ in _SPEAKER_ORG_TYPES:
+        return _Source(token.idx, re.sub(r"^(?:the|The)\s+", "", token.text), "organisation", None, plural=True)
+    description = _description(token, article)
+    if not description:
+        return None
+    head = token.lemma_.lower()
+    plural = token.tag_ in ("NNS", "NNPS")
+    if article.doc[token.left_edge.i].pos_ == "DET" and description[:1].isupper():
+        description = description[0].lower() + description[1:]
+    earlier = _earlier_description(token.idx, head, plural, description, article)
+    if earlier is not None:
+        description = earlier
+    else:
+        article.descriptions.append((token.idx, head, plural, description))
+    kind = "anonymous" if token.pos_ == "NOUN" else "unknown"
+    return _Source(token.idx, description, kind, _noun_gender(token), plural=plural)
+
+
+def _fits(source: _Source, pronoun: str) -> bool:
+    if pronoun in _MALE_PRONOUNS or pronoun in _FEMALE_PRONOUNS:
+        wanted = "m" if pronoun in _MALE_PRONOUNS else "f"
+        return source.kind != "organisation" and not source.plural and source.gender in (None, wanted)
+    if pronoun in ("they", "them", "we", "it"):
+        return source.kind == "organisation" or source.plural
+    return False
+
+
+_PRONOUN_REACH = 4  # paragraphs back a pronoun may look for its antecedent
+
+
+def _resolve_pronoun(token: Token, article: _Article) -> _Source | None:
+    """The nearest earlier attribution source outside quotes that fits the pronoun, else the
+    nearest earlier person outside quotes that fits it, within a few paragraphs."""
+    pronoun = token.lower_
+    paragraph = article.paragraph(token.idx)
+    for source in reversed(article.sources):
+        if source.position >= token.idx:
+            continue
+        if paragraph - article.paragraph(source.position) > _PRONOUN_REACH:
+            break
+        if _fits(source, pronoun):
+            return _Source(token.idx, source.speaker, source.kind, source.gender, source.plural)
+    if pronoun in _MALE_PRONOUNS or pronoun in _FEMALE_PRONOUNS:
+        for m in reversed(article.persons):
+            if m.end > token.idx:
+                continue
+            if paragraph - article.paragraph(m.start) > _PRONOUN_REACH:
+                break
+            candidate = _Source(token.idx, m.canonical, "person", article.genders.get(m.canonical))
+            if _fits(candidate, pronoun):
+                return candidate
+    return None
+
+
+def _collect_sources(article: _Article) -> dict[int, _Source | None]:
+    """Every reporting word outside quotes and the source it credits, in text order: the
+    antecedents pronouns look back to. Returns the speaker found for each cue token."""
+    found: dict[int, _Source | None] = {}
+    for token in article.doc:
+        if article.in_quote(token) or not _is_cue(token):
+            continue
+        source = _speaker_of(_source_token(token, article), article)
+        found[token.i] = source
+        if source is not None:
+            article.sources.append(source)
+    return found
+
+
+def _chain_cues(
+    quote: tuple[int, int], qid: int, paragraphs: tuple[int, int], article: _Article
+) -> tuple[Token | None, Token | None]:
+    """Walking up the tree from the quote's tokens, within its paragraph: the outermost reporting
+    word governing it (the convention of attribution corpora: in "Trump said Clinton called it
+    “a disaster”" the attribution is Trump's), and the outermost verb with a subject outside
+    quotes (for quoted phrases with no reporting word). A reporting verb or "according to" hung
+    off a verb of the chain counts too ("..., Mr. Obama said, a majority have come to believe")."""
+    cue: Token | None = None
+    cue_distance = 0
+    clause: Token | None = None
+    seen: set[int] = set()
+    for t in article.doc[quote[0] : quote[1]]:
+        node = t.head
+        distance = 0
+        while article.quote_of_token[node.i] != qid and node.i not in seen:
+            seen.add(node.i)
+            if not paragraphs[0] <= article.paragraph(node.idx) <= paragraphs[1]:
+                break
+            distance += 1
+            outside = not article.in_quote(node)
+            if outside and _is_cue(node) and (cue is None or distance > cue_distance):
+                cue, cue_distance = node, distance
+            if outside and node.pos_ in ("VERB", "AUX"):
+                for c in node.children:
+                    if c.dep_ == "nsubj" and not article.in_quote(c):
+                        clause = node
+                    elif (
+                        c.dep_ in ("parataxis", "prep")
+                        and not article.in_quote(c)
+                        and (c.dep_ == "parataxis" and _is_reporting_verb(c) or c.lower_ == _ACCORDING and _is_cue(c))
+                        and distance + 1 > cue_distance
+                    ):
+                        cue, cue_distance = c, distance + 1
+            if node.head.i == node.i:
+                break
+            node = node.head
+    return cue, clause
+
+
+def _attached_cue(quote: tuple[int, int], qid: int, paragraphs: tuple[int, int], article: _Article) -> Token | None:
+    """A reporting verb outside the quote that the parser hung off a token inside it
+    ("“...,” she added" parsed as parataxis)."""
+    doc = article.doc
+    lo = max(0, quote[0] - 12)
+    hi = min(len(doc), quote[1] + 12)
+    for t in doc[lo:hi]:
+        if article.in_quote(t) or not _is_reporting_verb(t):
+            continue
+        if article.quote_of_token[t.head.i] == qid and paragraphs[0] <= article.paragraph(t.idx) <= paragraphs[1]:
+            return t
+    return None
+
+
+def _sentence_cue(quote: tuple[int, int], paragraphs: tuple[int, int], article: _Article) -> Token | None:
+    """The nearest reporting verb outside quotes in the sentences the quote touches (within its
+    paragraph), in the short sentence right after it ("“...?” Vitter demanded.") or in a
+    sentence ending in a colon just before it ("Trump tweeted:")."""
+    doc = article.doc
+    first = doc[quote[0]].sent
+    last = doc[quote[1] - 1].sent
+    verbs = [
+        t for t in doc[first.start : last.end]
+        if not article.in_quote(t) and _is_reporting_verb(t)
+        and paragraphs[0] <= article.paragraph(t.idx) <= paragraphs[1]
+    ]
+    if last.end < len(doc):
+        after = doc[last.end].sent
+        if len(after) <= 12:
+            verbs += [
+                t for t in after
+                if not article.in_quote(t) and _is_reporting_verb(t) and article.paragraph(t.idx) == paragraphs[1]
+            ]
+    if first.start > 0:
+        before = doc[first.start - 1].sent
+        if before[-1].text == ":" or (len(before) > 1 and before[-2].text == ":"):
+            verbs += [
+                t for t in before
+                if not article.in_quote(t) and _is_reporting_verb(t) and paragraphs[0] - article.paragraph(t.idx) <= 1
+            ]
+    if not verbs:
+        return None
+    q_start, q_end = doc[quote[0]].idx, doc[quote[1] - 1].idx
+    return min(verbs, key=lambda t: min(abs(t.idx - q_start), abs(t.idx - q_end)))
+
+
+_DASH_CREDIT = re.compile(r"[”\"]\s*[―—–-]+\s*(?=\w)")
+
+
+def _dash_source(quote: QuotedSpan, article: _Article) -> _Source | None:
+    """The name a dash credits right after the closing mark: "“...” ― Carla Sanchez"."""
+    match = _DASH_CREDIT.match(article.text, quote.end)
+    if match is None:
+        return None
+    i = bisect_right(article.token_starts, match.end()) - 1
+    doc = article.doc
+    if i < 0 or i >= len(doc) or doc[i].pos_ not in ("PROPN", "NOUN"):
+        return None
+    while i + 1 < len(doc) and doc[i + 1].pos_ == "PROPN" and doc[i + 1].idx == doc[i].idx + len(doc[i].text_with_ws):
+        i += 1  # to the last word of the name, its head
+    return _speaker_of(doc[i], article)
+
+
+def _is_title(span: Span, article: _Article) -> bool:
+    """A title of a show or work, or a nickname inside a name, rather than a quote: a short
+    capitalised phrase introduced by "on", "titled", a broadcaster's possessive or a noun such as
+    "show", or a single capitalised word between two parts of a name."""
+    words = [t for t in span if not t.is_punct]
+    if not words or len(words) > 7:
+        return False
+    capitalised = all(t.text[:1].isupper() or t.lower_ in _TITLE_SMALL_WORDS or not t.is_alpha for t in words)
+    if not capitalised or not words[0].text[:1].isupper():
+        return False
+    doc = article.doc
+    before = doc[span.start - 2] if span.start >= 2 else None  # the token before the opening mark
+    after = doc[span.end + 1] if span.end + 1 < len(doc) else None
+    if (
+        len(words) == 1 and before is not None and after is not None
+        and (before.ent_type_ == "PERSON" or (before.pos_ == "PROPN" and before.is_title))
+        and after.pos_ == "PROPN" and after.is_title
+    ):
+        return True
+    if before is None:
+        return False
+    if before.lower_ in ("'s", "’s") or before.lower_ in _TITLE_INTRODUCERS and before.i > 0 and (
+        doc[before.i - 1].lemma_.lower() in _TITLE_NOUNS or before.lower_ in ("on", "titled", "entitled")
+    ):
+        return True
+    return before.lemma_.lower() in _TITLE_NOUNS
+
+
+def extract_quotes(doc: Doc, entities: Sequence[EntityMention]) -> list[dict[str, Any]]:
+    """Direct quotes with their speakers (see the module's docstring for the rules)."""
+    text = doc.text
+    spans = find_quoted_spans(text)
+    ranges = _token_ranges(doc, text, spans)
+    quote_of_token = [-1] * len(doc)
+    for n, (lo, hi) in enumerate(ranges):
+        for i in range(lo, hi):
+            quote_of_token[i] = n
+    token_starts = [t.idx for t in doc]
+    person_at, mention_at = _index_mentions(token_starts, entities)
+    persons = [m for m in entities if m.type == "PERSON"]
+    outside_persons = [m for m in persons if not any(q.start - 1 <= m.start < q.end + 1 for q in spans)]
+    article = _Article(
+        doc=doc,
+        text=text,
+        quote_of_token=quote_of_token,
+        persons=outside_persons,
+        person_at=person_at,
+        mention_at=mention_at,
+        genders=_person_genders(doc, persons, person_at, quote_of_token),
+        paragraph_starts=[0] + [m.end() for m in re.finditer(r"\n+", text)],
+        token_starts=token_starts,
+    )
+    cue_sources = _collect_sources(article)
+
+    results: list[dict[str, Any]] = []
+    pending: list[dict[str, Any]] = []  # quotes of the current paragraph still without a speaker
+    previous: dict[str, Any] | None = None
+    for qid, (q, token_range) in enumerate(zip(spans, ranges, strict=True)):
+        if token_range[1] <= token_range[0]:
+            continue
+        span = doc.char_span(q.start, q.end, alignment_mode="expand")
+        if span is None or _is_title(span, article):
+            continue
+        paragraphs = (article.paragraph(q.start), article.paragraph(q.end))
+        source: _Source | None = _dash_source(q, article)
+        verb: str | None = None
+        cue, clause = _chain_cues(token_range, qid, paragraphs, article)
+        if source is not None:
+            cue = None
+        else:
+            cue = cue or _attached_cue(token_range, qid, paragraphs, article) or _sentence_cue(
+                token_range, paragraphs, article
+            )
+        if cue is not None:
+            source = cue_sources.get(cue.i) if cue.i in cue_sources else _speaker_of(_source_token(cue, article), article)
+            verb = _cue_word(cue)
+        paragraph = article.paragraph(q.start)
+        if source is None and cue is None and previous is not None and previous["_paragraph"] == paragraph:
+            source, verb = previous["_source"], previous["reporting_verb"]
+        if source is None and cue is None and clause is not None:
+            source = _speaker_of(next(c for c in clause.children if c.dep_ == "nsubj"), article)
+        quote: dict[str, Any] = {
+            "text": text[q.start : q.end],
+            "speaker": source.speaker if source else None,
+            "speaker_kind": source.kind if source else "unknown",
+            "reporting_verb": verb,
+            "start_char": q.start,
+            "end_char": q.end,
+            "_source": source,
+            "_paragraph": paragraph,
+            "_cued": cue is not None,
+        }
+        if pending and pending[-1]["_paragraph"] != paragraph:
+            pending.clear()
+        if source is not None:
+            for earlier in pending:  # "“A.” “B,” he said.": the later cue speaks for both
+                earlier.update(speaker=source.speaker, speaker_kind=source.kind, reporting_verb=verb, _source=source)
+            pending.clear()
+        else:
+            pending.append(quote)
+        results.append(quote)
+        previous = quote
+    _continue_paragraphs(results, article)
+    kept = []
+    for quote in results:
+        # A short quoted phrase nobody is credited with is a scare quote, not a quote.
+        if quote["speaker"] is None and len(quote["text"].split()) < 3 and not quote["_cued"]:
+            continue
+        for key in ("_source", "_paragraph", "_cued"):
+            quote.pop(key)
+        kept.append(quote)
+    return kept
+
+
+def _continue_paragraphs(results: list[dict[str, Any]], article: _Article) -> None:
+    """A quote that opens a paragraph with no speaker of its own continues the last speaker of
+    the paragraph before (the last quote's or the last attribution's there)."""
+    for quote in results:
+        if quote["_source"] is not None:
+            continue
+        start = quote["start_char"]
+        paragraph = quote["_paragraph"]
+        opens = article.text[article.paragraph_starts[paragraph] : start - 1].strip() == ""
+        if not opens or paragraph == 0:
+            continue
+        prev_start = article.paragraph_starts[paragraph - 1]
+        candidates = [q["_source"] for q in results if q["_paragraph"] == paragraph - 1 and q["_source"]]
+        candidates += [s for s in article.sources if prev_start <= s.position < article.paragraph_starts[paragraph]]
+        if not candidates:
+            continue
+        last = max(candidates, key=lambda s: s.position)
+        quote.update(speaker=last.speaker, speaker_kind=last.kind, _source=last)
