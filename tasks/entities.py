@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from newsflow.tasks.geo import COUNTRY_ALIASES, gazetteer
+from newsflow.tasks.nlp import ORIGINAL_TEXT, PARSED_TEXT, adjectives
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span, Token
@@ -97,6 +98,7 @@ _PARTICLES = {
     "for", "&", "in", "on", "upon", "-", "'s",
 }
 _DEMONYM_ENDINGS = ("an", "ian", "ese", "ish", "i", "ic", "ch")
+_ALWAYS_CUT = {"(", ")", "[", "]", "/", "|", ";", ":", ","}
 _SPLITTERS = {"-", "–", "—", "v", "v.", "vs", "vs.", "(", ")", "[", "]", "/", "|", ";", ":"}
 _ROMAN = re.compile(r"^(?:II|III|IV|V|VI|VII|VIII|IX|X|XI|XII|XIII|XIV|XV|XVI)$")
 _NUMBERISH = re.compile(r"^[\d.,:/+-]*\d[\d.,:/+-]*(?:st|nd|rd|th|s|mth|m|k|pct|%)?$", re.I)
@@ -119,7 +121,8 @@ _SPORTS_WORDS = {
 }
 # A results row: "Norwich 1 Wolverhampton 0", "Leicestershire 296".
 _RESULT_ROW = re.compile(r"^[A-Z][\w.'’ -]{1,40}? \d{1,3}(?: [A-Z][\w.'’ -]{1,40}? \d{1,3})?$", re.M)
-_SCORE = re.compile(r"\d{1,3}-\d{1,3}")
+_SCORE = re.compile(r"(?<![\w-])\d{1,3}-\d{1,3}(?![\w-])")  # "2-1", not "1996-08-30"
+_WORDS = re.compile(r"[a-z]+(?:-[a-z]+)*")
 _LOCATIVE = {"in", "at", "near", "outside", "across", "around", "throughout", "into", "inside", "towards"}
 _DATELINE_TAIL = re.compile(
     r"^\s*(?:,\s*[A-Z][\w.]*(?:\s+[A-Z][\w.]*)?\s*)?(?:\(|-|–|—|\d{4}-\d\d-\d\d|\d{1,2}/\d{1,2}|"
@@ -198,8 +201,6 @@ def multiword_places() -> frozenset[str]:
 def _is_demonym(token: Token) -> bool:
     """A nationality adjective ("Mexican", "Belgian"): capitalised, a WordNet adjective, with a
     demonym ending."""
-    from newsflow.tasks.nlp import adjectives
-
     lower = token.lower_
     return (token.is_title and lower.endswith(_DEMONYM_ENDINGS) and lower in adjectives()
             and place_kind(token.text) is None) or token.ent_type_ == "NORP"
@@ -210,15 +211,13 @@ def _is_title_word(token: Token) -> bool:
     return lower in _TITLES or ("-" in lower and all(p in _TITLES for p in lower.split("-") if p))
 
 
-def is_sports_report(doc: Doc) -> bool:
+def is_sports_report(text: str) -> bool:
     """Sports vocabulary, match scores and results rows make up a noticeable share of the text."""
-    text = doc.text
-    words = [t.lower_ for t in doc if t.is_alpha]
+    words = _WORDS.findall(text.lower())
     if not words:
         return False
     strong = sum(w in _SPORTS_WORDS for w in words)
-    scores = sum(1 for t in doc if "-" in t.text and _SCORE.fullmatch(t.text))
-    hits = strong + scores + len(_RESULT_ROW.findall(text))
+    hits = strong + len(_SCORE.findall(text)) + len(_RESULT_ROW.findall(text))
     return strong >= 1 and hits >= 3 and hits >= 0.03 * len(words)
 
 
@@ -257,23 +256,37 @@ def _pieces(ent: Span) -> list[tuple[int, int]]:
     """[start, end) token ranges of a mention cut where no name goes on: line breaks, spaced
     dashes, "v", brackets, commas, possessives, a number between words ("Norwich 1 Wolverhampton"),
     "and" between people or between two places ("Derbyshire and Surrey")."""
+    if ent.end - ent.start == 1:
+        return [(ent.start, ent.end)]
     doc = ent.doc
-    keep_numbers = ent.label_ in ("EVENT", "PRODUCT", "LAW", "WORK_OF_ART")
-    whole_place = place_kind(ent.text) is not None
+    label = ent.label_
+    keep_numbers = label in ("EVENT", "PRODUCT", "LAW", "WORK_OF_ART")
     pieces, start = [], ent.start
     for t in ent:
-        spaced = t.i > ent.start and doc[t.i - 1].whitespace_ != "" and t.whitespace_ != ""
-        inner = ent.start < t.i < ent.end - 1
-        cut = (t.is_space and "\n" in t.text) or t.text in ("(", ")", "[", "]", "/", "|", ";", ":", ",") \
-            or (t.text in _SPLITTERS and spaced) or (inner and t.lower_ in ("'s", "’s")) \
-            or (inner and not keep_numbers and t.like_num and t.is_digit) \
-            or (t.lower_ in ("and", "&") and inner and (
-                ent.label_ == "PERSON" or (not whole_place and place_kind(doc[t.i - 1].text) is not None
-                                           and place_kind(doc[t.i + 1 : ent.end].text) is not None)))
+        text, i = t.text, t.i
+        inner = ent.start < i < ent.end - 1
+        if t.is_space:
+            cut = "\n" in text
+        elif text in _ALWAYS_CUT:
+            cut = True
+        elif text in _SPLITTERS:
+            cut = i > ent.start and doc[i - 1].whitespace_ != "" and t.whitespace_ != ""
+        elif not inner:
+            cut = False
+        elif text.isdigit():
+            cut = not keep_numbers
+        elif text in ("'s", "’s", "'S", "’S"):
+            cut = True
+        elif text.lower() in ("and", "&"):
+            cut = label == "PERSON" or (
+                place_kind(ent.text) is None and place_kind(doc[i - 1].text) is not None
+                and place_kind(doc[i + 1 : ent.end].text) is not None)
+        else:
+            cut = False
         if cut:
-            if t.i > start:
-                pieces.append((start, t.i))
-            start = t.i + 1
+            if i > start:
+                pieces.append((start, i))
+            start = i + 1
     if ent.end > start:
         pieces.append((start, ent.end))
     return pieces
@@ -399,8 +412,7 @@ def _looks_like_acronym(text: str) -> bool:
     return letters.isupper() and len(letters) <= 5
 
 
-def _retype(doc: Doc, mentions: list[_Raw], sports: bool) -> None:
-    text = doc.text  # built from the tokens on every access: once
+def _retype(doc: Doc, text: str, mentions: list[_Raw], sports: bool) -> None:
     for m in mentions:
         span = doc[m.start : m.end]
         kind = place_kind(span.text)
@@ -520,7 +532,7 @@ def _dateline_places(doc: Doc, text: str, mentions: list[_Raw]) -> list[_Raw]:
     """Places of a dateline in the first lines that the model left untagged."""
     added: list[_Raw] = []
     offset = 0
-    for line in text.split("\n")[:3]:
+    for line in text.split("\n", 3)[:3]:
         match = _DATELINE_LINE.match(line)
         if match:
             for group in (1, 2):
@@ -539,18 +551,17 @@ def _dateline_places(doc: Doc, text: str, mentions: list[_Raw]) -> list[_Raw]:
 
 
 def extract_entities(doc: Doc) -> list[Mention]:
-    from newsflow.tasks.nlp import original_text
-
-    text = original_text(doc)
+    parsed = doc.user_data.get(PARSED_TEXT) or doc.text  # doc.text joins every token: avoided
     mentions = _repaired(doc)
-    mentions = sorted(mentions + _dateline_places(doc, doc.text, mentions), key=lambda m: m.start)
-    _retype(doc, mentions, is_sports_report(doc))
+    mentions = sorted(mentions + _dateline_places(doc, parsed, mentions), key=lambda m: m.start)
+    _retype(doc, parsed, mentions, is_sports_report(parsed))
     raw, confident = [], []
     for m in mentions:
         span = doc[m.start : m.end]
         raw.append((span.text, m.label, span.start_char, span.end_char))
         confident.append(m.confident)
     found = canonicalise_entities(raw, confident)
+    text = doc.user_data.get(ORIGINAL_TEXT) or parsed
     for mention in found:
         mention.text = text[mention.start : mention.end]  # as written, also where the parse saw recased capitals
     return found

