@@ -16,6 +16,7 @@ import bisect
 import calendar
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -194,7 +195,7 @@ def number_value(words: str) -> int | None:
         return 12
     if words in ("a", "an", "one", "a single"):
         return 1
-    if words in ("a couple of", "a couple", "couple of"):
+    if words in ("a couple of", "a couple", "couple of", "couple"):
         return 2
     total = 0
     for word in words.split():
@@ -261,15 +262,62 @@ def _month_year(month: int, anchor: dt.date, tense: str, day: int | None = None)
             candidates.append(dt.date(year, month, day))
         except ValueError:  # February 29th outside a leap year
             continue
-    if not candidates:
-        return anchor.year
+    return _pick(candidates, anchor, tense).year if candidates else anchor.year
+
+
+def _pick(candidates: list[dt.date], anchor: dt.date, tense: str) -> dt.date:
+    """One of a day's yearly occurrences (in order): the latest up to 60 days ahead in a past
+    clause, the first from 30 days back in a future one, else the nearest."""
     if tense == "past":
         fitting = [c for c in candidates if c <= anchor + dt.timedelta(days=60)]
-        return (fitting[-1] if fitting else candidates[0]).year
+        return fitting[-1] if fitting else candidates[0]
     if tense == "future":
         fitting = [c for c in candidates if c >= anchor - dt.timedelta(days=30)]
-        return (fitting[0] if fitting else candidates[-1]).year
-    return min(candidates, key=lambda c: (abs((c - anchor).days), c > anchor)).year
+        return fitting[0] if fitting else candidates[-1]
+    return min(candidates, key=lambda c: (abs((c - anchor).days), c > anchor))
+
+
+def _nth_weekday(year: int, month: int, weekday: int, n: int) -> dt.date:
+    """The n-th `weekday` of a month (n = -1: the last)."""
+    if n > 0:
+        first = dt.date(year, month, 1)
+        return first + dt.timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
+    last = dt.date(year, month, _last_day(year, month))
+    return last - dt.timedelta(days=(last.weekday() - weekday) % 7)
+
+
+def _easter(year: int) -> dt.date:
+    """Western Easter Sunday (the anonymous Gregorian computus)."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = divmod(b, 4)
+    g = (8 * b + 13) // 25
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = divmod(c, 4)
+    weekday = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 19 * weekday) // 433
+    month = (h + weekday - 7 * m + 90) // 25
+    return dt.date(year, month, (h + weekday - 7 * m + 33 * month + 19) % 32)
+
+
+# Holidays whose date a rule gives; names as _normalise leaves them ("new year's day" -> "new year day").
+HOLIDAYS: dict[str, Callable[[int], dt.date]] = {
+    "new year day": lambda y: dt.date(y, 1, 1), "new year eve": lambda y: dt.date(y, 12, 31),
+    "valentine day": lambda y: dt.date(y, 2, 14), "st patrick day": lambda y: dt.date(y, 3, 17),
+    "may day": lambda y: dt.date(y, 5, 1), "independence day": lambda y: dt.date(y, 7, 4),
+    "fourth of july": lambda y: dt.date(y, 7, 4), "bastille day": lambda y: dt.date(y, 7, 14),
+    "halloween": lambda y: dt.date(y, 10, 31), "veterans day": lambda y: dt.date(y, 11, 11),
+    "armistice day": lambda y: dt.date(y, 11, 11), "christmas eve": lambda y: dt.date(y, 12, 24),
+    "christmas": lambda y: dt.date(y, 12, 25), "christmas day": lambda y: dt.date(y, 12, 25),
+    "boxing day": lambda y: dt.date(y, 12, 26),
+    "martin luther king day": lambda y: _nth_weekday(y, 1, 0, 3), "presidents day": lambda y: _nth_weekday(y, 2, 0, 3),
+    "mother day": lambda y: _nth_weekday(y, 5, 6, 2), "memorial day": lambda y: _nth_weekday(y, 5, 0, -1),
+    "father day": lambda y: _nth_weekday(y, 6, 6, 3), "labor day": lambda y: _nth_weekday(y, 9, 0, 1),
+    "thanksgiving": lambda y: _nth_weekday(y, 11, 3, 4), "thanksgiving day": lambda y: _nth_weekday(y, 11, 3, 4),
+    # The Tuesday after the first Monday of November.
+    "election day": lambda y: _nth_weekday(y, 11, 0, 1) + dt.timedelta(days=1),
+    "easter": _easter, "easter sunday": _easter, "good friday": lambda y: _easter(y) - dt.timedelta(days=2),
+}
+_HOLIDAY = re.compile(r"(?:the )?(" + "|".join(sorted(HOLIDAYS, key=len, reverse=True)) + r")(?: (?:of )?(\d{4}))?")
 
 
 def _weekday(target: int, anchor: dt.date, relation: str, tense: str) -> dt.date:
@@ -464,6 +512,13 @@ def _narrow(resolved: ResolvedDate, mod: str) -> ResolvedDate:
 
 def _absolute(t: str, anchor: dt.date | None, tense: str) -> ResolvedDate | None:
     """Mentions that carry their own year (or need only the month/day occurrence rule)."""
+    m = _HOLIDAY.fullmatch(t)
+    if m and (m[2] or anchor is not None):
+        rule = HOLIDAYS[m[1]]
+        if m[2]:
+            return period("day", 0, day=rule(int(m[2])))
+        assert anchor is not None
+        return period("day", 0, day=_pick([rule(anchor.year + step) for step in (-1, 0, 1)], anchor, tense))
     t = t.removeprefix("the ")
     m = re.fullmatch(r"(?:year )?" + _YEARISH, t)
     if m and (year := _year_word(m[1], anchor)) is not None:
@@ -567,7 +622,7 @@ def _quarter_year(index: int, anchor: dt.date, tense: str) -> int:
 
 def _relative(t: str, anchor: dt.date, tense: str, reference: ResolvedDate | None) -> ResolvedDate | None:
     """Mentions located from the publication date or from the sentence's reference time."""
-    if t in ("today", "this day", "tonight", "this morning", "this afternoon", "this evening", "overnight", "the day"):
+    if t in ("today", "this day", "tonight", "this morning", "this afternoon", "this evening", "overnight"):
         return _time_of_day(t, period("day", 0, day=anchor))
     if t in ("yesterday", "last night", "yesterday morning", "yesterday afternoon", "yesterday evening"):
         return _time_of_day(t, period("day", 0, day=anchor - dt.timedelta(days=1)))
@@ -865,7 +920,7 @@ def _tense(span: Span) -> str:
                 return "future"
             if token.tag_ in ("VBD", "VBN") or auxes & {"has", "have", "had", "was", "were", "did", "'ve"}:
                 return "past"
-            if token.tag_ in ("VBZ", "VBP", "VB"):
+            if token.tag_ in ("VBZ", "VBP", "VB") or auxes & {"is", "are", "am", "'s", "'re", "does", "do"}:
                 return "neutral"
         elif token.lower_ in _FUTURE_CUES:
             return "future"  # "a call ahead of Tuesday", "the upcoming vote Friday"

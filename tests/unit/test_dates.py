@@ -105,6 +105,14 @@ def test_spelled_years_decades_and_centuries() -> None:
     assert value("mid-1996", MARCH) == "1996"
 
 
+def test_holidays_by_rule() -> None:
+    assert value("Election Day", dt.date(2016, 9, 8)) == "2016-11-08"  # Tuesday after the first Monday
+    assert value("Thanksgiving", dt.date(2021, 12, 6), "past") == "2021-11-25"
+    assert value("Christmas", dt.date(2022, 1, 3), "past") == "2021-12-25"
+    assert value("Easter 2024", MARCH) == "2024-03-31"
+    assert value("Memorial Day", dt.date(2021, 6, 1), "past") == "2021-05-31"
+
+
 @pytest.mark.parametrize(
     ("text", "timex_type", "timex_value"),
     [
@@ -112,6 +120,7 @@ def test_spelled_years_decades_and_centuries() -> None:
         ("two-week", "DURATION", "P2W"),
         ("several years", "DURATION", "PXY"),
         ("the past three months", "DURATION", "P3M"),
+        ("the next couple days", "DURATION", "P2D"),
         ("daily", "SET", "P1D"),
         ("every month", "SET", "P1M"),
         ("each Thursday", "SET", "XXXX-WXX-4"),
