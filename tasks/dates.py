@@ -462,6 +462,9 @@ def _resolve(text: str, published: dt.date | None, tense: str, reference: Resolv
     t = re.sub(r"^(the )?(calendar|fiscal|financial|fy)\s+", r"\1", t)
     t = re.sub(r"^(the )?(current|latest|previous|next|last|past|coming|first|second|third|fourth) (fiscal|financial) ",
                r"\1\2 ", t)
+    clock = _CLOCK_FIRST.fullmatch(t) or _CLOCK_LAST.fullmatch(t)
+    if clock:
+        return _clock_time(clock, published, tense, reference)
     # A SET or a DURATION is never a date, whatever the anchor.
     typed = _set_or_duration(t, published, tense)
     if typed is not None:
@@ -489,6 +492,29 @@ def _resolve(text: str, published: dt.date | None, tense: str, reference: Resolv
         if resolved.start is not None and resolved.end is not None and mod in ("START", "MID", "END"):
             resolved = _narrow(resolved, mod)
     return resolved
+
+
+_CLOCK = (r"(?:(?:at|around|about|by|until) )?(?:(?P<hour>\d{1,2})(?::(?P<minute>\d{2}))? ?(?P<half>[ap])\.?m\.?|"
+          r"(?P<word>noon|midnight))(?: (?:est|edt|cst|cdt|mst|mdt|pst|pdt|gmt|utc|et|local time))?")
+_CLOCK_FIRST = re.compile(_CLOCK + r"(?: (?:on )?(?P<rest>.+))?")
+_CLOCK_LAST = re.compile(r"(?P<rest>.+?) (?:at )?" + _CLOCK)
+
+
+def _clock_time(clock: re.Match[str], published: dt.date | None, tense: str, reference: ResolvedDate | None) -> ResolvedDate:
+    """"10 p.m. Wednesday", "noon Saturday": a TIME on the day the rest names; a clock time alone
+    keeps no day (which day it is, the article does not say)."""
+    if clock["word"]:
+        hour, minute = (12, 0) if clock["word"] == "noon" else (24, 0)
+    elif not 1 <= int(clock["hour"]) <= 12:
+        return _unresolved("not a clock time", "TIME")
+    else:
+        hour, minute = int(clock["hour"]) % 12 + (12 if clock["half"] == "p" else 0), int(clock["minute"] or 0)
+    if minute > 59:
+        return _unresolved("not a clock time", "TIME")
+    day = _resolve(clock["rest"], published, tense, reference) if clock["rest"] else None
+    if day is None or day.granularity != "day" or day.value is None:
+        return _unresolved("a clock time without its day", "TIME")
+    return replace(day, timex_type="TIME", value=f"{day.value[:10]}T{hour:02d}:{minute:02d}", mod=None)
 
 
 def _narrow(resolved: ResolvedDate, mod: str) -> ResolvedDate:

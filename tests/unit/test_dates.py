@@ -105,6 +105,14 @@ def test_spelled_years_decades_and_centuries() -> None:
     assert value("mid-1996", MARCH) == "1996"
 
 
+def test_clock_times_on_their_day() -> None:
+    assert value("10 p.m. Wednesday", dt.date(1998, 2, 13), "past") == "1998-02-11T22:00"
+    assert value("noon Thursday", dt.date(1998, 2, 13), "past") == "1998-02-12T12:00"
+    alone = resolve_date("around 7:15 p.m.", MARCH)
+    assert alone.timex_type == "TIME" and alone.value is None and alone.reason
+    assert resolve_date("13 p.m. today", MARCH).value is None
+
+
 def test_holidays_by_rule() -> None:
     assert value("Election Day", dt.date(2016, 9, 8)) == "2016-11-08"  # Tuesday after the first Monday
     assert value("Thanksgiving", dt.date(2021, 12, 6), "past") == "2021-11-25"
