@@ -569,6 +569,15 @@ def _absolute(t: str, anchor: dt.date | None, tense: str) -> ResolvedDate | None
         number = int(m[1]) if m[1] else _day_number(m[2] or "")
         if number:
             return period("century", (number - 1) * 100)
+    # A span of days in one month: "September 16-19", "Sept. 16 to 19, 2016": a range, no single value.
+    m = re.fullmatch(_MONTH + r" (\d{1,2}) ?(?:-|to|through) ?(\d{1,2})(?: " + _YEARISH + r")?", t)
+    if m and (m[4] or anchor is not None) and 1 <= int(m[2]) < int(m[3]) <= 31:
+        month = MONTHS[m[1]]
+        year = _year_word(m[4], anchor) if m[4] else _month_year(month, anchor, tense, int(m[2]))  # type: ignore[arg-type]
+        if year is None:
+            return None
+        last = min(int(m[3]), _last_day(year, month))
+        return ResolvedDate(dt.date(year, month, int(m[2])), dt.date(year, month, last), "range")
     # Month year: "july 2021", "january of 1997", "june last year", "january this year".
     m = re.fullmatch(_MONTH + r" (?:of )?" + _YEARISH, t)
     if m and (year := _year_word(m[2], anchor)) is not None:
@@ -774,7 +783,8 @@ def _relative(t: str, anchor: dt.date, tense: str, reference: ResolvedDate | Non
     m = re.fullmatch(r"(?:(" + _NUM + r") )?(day|week|month|quarter|year|decade)s? (ago|earlier|later|before|after|"
                      r"from now|hence|previously|back)", t)
     if m:
-        count = number_value(m[1] or "a")
+        plural_alone = not m[1] and t.split()[0].endswith("s")  # "weeks later": how many, unsaid
+        count = None if plural_alone else number_value(m[1] or "a")
         if count is None:
             return _unresolved("refers to the past, no calendar unit", value="PAST_REF") \
                 if m[3] in ("ago", "earlier", "before", "back", "previously") else None
@@ -796,12 +806,11 @@ def _relative(t: str, anchor: dt.date, tense: str, reference: ResolvedDate | Non
         unit = m[2] or m[3] or m[4]
         step = {"following": 1, "next": 1, "after": 1, "previous": -1, "prior": -1, "preceding": -1,
                 "before": -1}.get(m[1] or m[5] or "", 0)
-        base = reference if reference is not None and reference.start is not None else None
-        if base is None:
-            return replace(_step(unit, anchor, step) or _current(unit, anchor), wants_reference=True)
-        here = _of_reference(unit, base)
+        here = _of_reference(unit, reference) if reference is not None and reference.start is not None else None
         moved = shift(here, unit, step) if here is not None and step else here
-        return replace(moved, mod=None, wants_reference=True) if moved else None
+        if moved is None:  # no reference, or one coarser than the unit ("the following day" after "1990s")
+            moved = _step(unit, anchor, step) or _current(unit, anchor)
+        return replace(moved, mod=None, wants_reference=True)
     return None
 
 
@@ -992,8 +1001,9 @@ def _pieces(doc: Doc, span: Span) -> list[tuple[int, int]]:
                 and not re.search(r"\b(?:first|second|third|fourth|1st|2nd|3rd|4th) (?:quarter|half)$", text[: of.start()],
                                   re.IGNORECASE):
             cut = of
-    if cut is not None and re.fullmatch(r"(?:the )?(?:next |past |last )?" + _NUM, text[: cut.start()].lower()):
-        cut = None  # "two to three weeks", "the next 12 to 18 months": one duration
+    if cut is not None and (re.fullmatch(r"(?:the )?(?:next |past |last )?" + _NUM, text[: cut.start()].lower())
+                            or re.fullmatch(r"\d{1,2}(?:,? \d{4})?", text[cut.end() :])):
+        cut = None  # "two to three weeks", "the next 12 to 18 months", "Sept. 16 to 19": one expression
     bounds = [(0, cut.start()), (cut.end(), len(text))] if cut else [(0, len(text))]
     for begin, end in bounds:
         piece = text[begin:end]
@@ -1101,7 +1111,7 @@ def _drop_leading_words(mention: _Mention, text: str, published: dt.date | None,
 def _read(text: str, mention: _Mention, published: dt.date | None, reference: ResolvedDate | None, doc: Doc) -> ResolvedDate:
     resolved = resolve_date(text, published, mention.tense, reference)
     lowered = text.lower()
-    if resolved.value is None and re.fullmatch(r"(?:a|an|one|per) (day|week|month|quarter|year|hour)", lowered):
+    if resolved.value is None and re.fullmatch(r"(?:a|an|one|per|a single) (day|week|month|quarter|year|hour)", lowered):
         # "$5 a year", "twice a day": a rate after an amount is a SET; otherwise a duration.
         unit = lowered.split()[-1]
         before = doc[mention.span.start - 1] if mention.span.start > 0 else None
@@ -1118,6 +1128,9 @@ def _read(text: str, mention: _Mention, published: dt.date | None, reference: Re
 
 
 _SHIFTED = re.compile(r"\b(?:ago|earlier|later|before|after|previous|prior|following|last year)\b", re.IGNORECASE)
+
+
+_ANAPHORIC = re.compile(r"(?:that|the (?:following|previous|preceding|same|next|prior)) ", re.IGNORECASE)
 
 
 def _reference_for(index: int, mentions: list[_Mention], text: str, sentence_starts: list[int]) -> int | None:
@@ -1147,6 +1160,10 @@ def _reference_for(index: int, mentions: list[_Mention], text: str, sentence_sta
               if previous_sentence_start <= mentions[i].start < sentence_start and usable(mentions[i])]
     if before:
         return before[0]
+    if _ANAPHORIC.match(text[mention.start : mention.end]):
+        # "that year", "the following month" point back to the last date the story gave, however far.
+        last_given = [i for i in range(index - 1, -1, -1) if usable(mentions[i])]
+        return last_given[0] if last_given else None
     # An earnings story keeps talking about the quarter (or half) it reports on, sentences later.
     period_of_story = [i for i in range(index - 1, -1, -1) if usable(mentions[i])
                        and getattr(mentions[i].resolved, "granularity", None) in ("quarter", "half")]

@@ -113,6 +113,14 @@ def test_clock_times_on_their_day() -> None:
     assert resolve_date("13 p.m. today", MARCH).value is None
 
 
+def test_day_spans_and_vague_counts() -> None:
+    span = resolve_date("September 16-19", dt.date(2016, 9, 20), "past")
+    assert (span.start, span.end) == (dt.date(2016, 9, 16), dt.date(2016, 9, 19))
+    assert span.granularity == "range" and span.value is None
+    assert resolve_date("weeks later", MARCH).value is None  # how many weeks, the text does not say
+    assert value("two weeks later", MARCH) == "2022-W12"
+
+
 def test_holidays_by_rule() -> None:
     assert value("Election Day", dt.date(2016, 9, 8)) == "2016-11-08"  # Tuesday after the first Monday
     assert value("Thanksgiving", dt.date(2021, 12, 6), "past") == "2021-11-25"
@@ -211,3 +219,13 @@ def test_suite_sets_match_the_resolver() -> None:
             if e["type"] == "expect_column_values_to_be_in_set"}
     assert sets["granularity"] == set(GRANULARITIES)
     assert sets["timex_type"] == set(TIMEX_TYPES)
+
+
+def test_that_year_points_back_to_the_last_year_given(nlp) -> None:  # type: ignore[no-untyped-def]
+    text = ("Reagan looked unsteady in his first debate against Walter Mondale in 1984. Commentators "
+            "wondered about his age. He went on to win that year in a landslide.")
+    rows = extract_dates(nlp(text), THURSDAY)
+    by_text = {row["text"]: (index, row) for index, row in enumerate(rows)}
+    index_1984, _ = by_text["1984"]
+    _, that_year = by_text["that year"]
+    assert that_year["value"] == "1984" and that_year["anchored_to"] == index_1984
