@@ -23,6 +23,10 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc
 
 # The README's calendar value forms: the only values its strict metric can count as right.
 CALENDAR_VALUE = re.compile(r"^(\d{4}(-(\d{2}(-\d{2})?|W\d{2}(-WE)?|Q[1-4]|H[12]|SP|SU|FA|WI))?|\d{3}|\d{2})$")
@@ -36,6 +40,9 @@ class Timex:
     type: str
     value: str | None
     text: str
+
+
+Verdict = tuple[Timex, Timex | None, bool]  # gold DATE, the prediction paired with it, value right
 
 
 @dataclass
@@ -90,14 +97,14 @@ class Scores:
     by_type: Counter[tuple[str, str]] = field(default_factory=Counter)  # (gold type, predicted type)
     seconds: float = 0.0
 
-    def add(self, gold: list[Timex], predicted: list[Timex]) -> list[tuple[Timex, Timex | None, bool]]:
+    def add(self, gold: list[Timex], predicted: list[Timex]) -> list[Verdict]:
         """Count one article; return each gold DATE with its paired prediction and verdict."""
         self.predictions += len(predicted)
         self.gold += len(gold)
         self.strict_correct += sum(any((p.start, p.end) == (g.start, g.end) for g in gold) for p in predicted)
         self.relaxed_correct += sum(any(_overlaps(p, g) for g in gold) for p in predicted)
         self.gold_found_strict += sum(any((p.start, p.end) == (g.start, g.end) for p in predicted) for g in gold)
-        verdicts = []
+        verdicts: list[Verdict] = []
         for g in gold:
             paired = next((p for p in predicted if _overlaps(p, g)), None)
             if paired is None:
@@ -156,7 +163,7 @@ class Scores:
 # ---------------------------------------------------------------- predictors
 
 
-def newsflow_predictions(doc, published: dt.date) -> list[Timex]:  # type: ignore[no-untyped-def]
+def newsflow_predictions(doc: Doc, published: dt.date) -> list[Timex]:
     from newsflow.tasks.dates import extract_dates
 
     return [
@@ -168,7 +175,7 @@ def newsflow_predictions(doc, published: dt.date) -> list[Timex]:  # type: ignor
 _DATEPARSER_FORMATS = {"year": "%Y", "month": "%Y-%m", "day": "%Y-%m-%d"}
 
 
-def spacy_dateparser_predictions(doc, published: dt.date) -> list[Timex]:  # type: ignore[no-untyped-def]
+def spacy_dateparser_predictions(doc: Doc, published: dt.date) -> list[Timex]:
     """Raw reference: spaCy DATE entities, each parsed by dateparser relative to the publication
     date, written at the period dateparser reports (day, week, month or year)."""
     from dateparser.date import DateDataParser
@@ -194,9 +201,9 @@ def spacy_dateparser_predictions(doc, published: dt.date) -> list[Timex]:  # typ
 
 def score(
     articles: Iterable[Article],
-    docs: Iterable,  # type: ignore[type-arg]
-    predictor: Callable,  # type: ignore[type-arg]
-) -> tuple[Scores, list]:  # type: ignore[type-arg]
+    docs: Iterable[Doc],
+    predictor: Callable[[Doc, dt.date], list[Timex]],
+) -> tuple[Scores, list[tuple[Article, Timex, Timex | None, bool]]]:
     scores, verdicts = Scores(), []
     for article, doc in zip(articles, docs, strict=True):
         began = time.process_time()

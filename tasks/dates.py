@@ -16,6 +16,7 @@ import bisect
 import calendar
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -194,7 +195,7 @@ def number_value(words: str) -> int | None:
         return 12
     if words in ("a", "an", "one", "a single"):
         return 1
-    if words in ("a couple of", "a couple", "couple of"):
+    if words in ("a couple of", "a couple", "couple of", "couple"):
         return 2
     total = 0
     for word in words.split():
@@ -261,15 +262,62 @@ def _month_year(month: int, anchor: dt.date, tense: str, day: int | None = None)
             candidates.append(dt.date(year, month, day))
         except ValueError:  # February 29th outside a leap year
             continue
-    if not candidates:
-        return anchor.year
+    return _pick(candidates, anchor, tense).year if candidates else anchor.year
+
+
+def _pick(candidates: list[dt.date], anchor: dt.date, tense: str) -> dt.date:
+    """One of a day's yearly occurrences (in order): the latest up to 60 days ahead in a past
+    clause, the first from 30 days back in a future one, else the nearest."""
     if tense == "past":
         fitting = [c for c in candidates if c <= anchor + dt.timedelta(days=60)]
-        return (fitting[-1] if fitting else candidates[0]).year
+        return fitting[-1] if fitting else candidates[0]
     if tense == "future":
         fitting = [c for c in candidates if c >= anchor - dt.timedelta(days=30)]
-        return (fitting[0] if fitting else candidates[-1]).year
-    return min(candidates, key=lambda c: (abs((c - anchor).days), c > anchor)).year
+        return fitting[0] if fitting else candidates[-1]
+    return min(candidates, key=lambda c: (abs((c - anchor).days), c > anchor))
+
+
+def _nth_weekday(year: int, month: int, weekday: int, n: int) -> dt.date:
+    """The n-th `weekday` of a month (n = -1: the last)."""
+    if n > 0:
+        first = dt.date(year, month, 1)
+        return first + dt.timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
+    last = dt.date(year, month, _last_day(year, month))
+    return last - dt.timedelta(days=(last.weekday() - weekday) % 7)
+
+
+def _easter(year: int) -> dt.date:
+    """Western Easter Sunday (the anonymous Gregorian computus)."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = divmod(b, 4)
+    g = (8 * b + 13) // 25
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = divmod(c, 4)
+    weekday = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 19 * weekday) // 433
+    month = (h + weekday - 7 * m + 90) // 25
+    return dt.date(year, month, (h + weekday - 7 * m + 33 * month + 19) % 32)
+
+
+# Holidays whose date a rule gives; names as _normalise leaves them ("new year's day" -> "new year day").
+HOLIDAYS: dict[str, Callable[[int], dt.date]] = {
+    "new year day": lambda y: dt.date(y, 1, 1), "new year eve": lambda y: dt.date(y, 12, 31),
+    "valentine day": lambda y: dt.date(y, 2, 14), "st patrick day": lambda y: dt.date(y, 3, 17),
+    "may day": lambda y: dt.date(y, 5, 1), "independence day": lambda y: dt.date(y, 7, 4),
+    "fourth of july": lambda y: dt.date(y, 7, 4), "bastille day": lambda y: dt.date(y, 7, 14),
+    "halloween": lambda y: dt.date(y, 10, 31), "veterans day": lambda y: dt.date(y, 11, 11),
+    "armistice day": lambda y: dt.date(y, 11, 11), "christmas eve": lambda y: dt.date(y, 12, 24),
+    "christmas": lambda y: dt.date(y, 12, 25), "christmas day": lambda y: dt.date(y, 12, 25),
+    "boxing day": lambda y: dt.date(y, 12, 26),
+    "martin luther king day": lambda y: _nth_weekday(y, 1, 0, 3), "presidents day": lambda y: _nth_weekday(y, 2, 0, 3),
+    "mother day": lambda y: _nth_weekday(y, 5, 6, 2), "memorial day": lambda y: _nth_weekday(y, 5, 0, -1),
+    "father day": lambda y: _nth_weekday(y, 6, 6, 3), "labor day": lambda y: _nth_weekday(y, 9, 0, 1),
+    "thanksgiving": lambda y: _nth_weekday(y, 11, 3, 4), "thanksgiving day": lambda y: _nth_weekday(y, 11, 3, 4),
+    # The Tuesday after the first Monday of November.
+    "election day": lambda y: _nth_weekday(y, 11, 0, 1) + dt.timedelta(days=1),
+    "easter": _easter, "easter sunday": _easter, "good friday": lambda y: _easter(y) - dt.timedelta(days=2),
+}
+_HOLIDAY = re.compile(r"(?:the )?(" + "|".join(sorted(HOLIDAYS, key=len, reverse=True)) + r")(?: (?:of )?(\d{4}))?")
 
 
 def _weekday(target: int, anchor: dt.date, relation: str, tense: str) -> dt.date:
@@ -414,6 +462,9 @@ def _resolve(text: str, published: dt.date | None, tense: str, reference: Resolv
     t = re.sub(r"^(the )?(calendar|fiscal|financial|fy)\s+", r"\1", t)
     t = re.sub(r"^(the )?(current|latest|previous|next|last|past|coming|first|second|third|fourth) (fiscal|financial) ",
                r"\1\2 ", t)
+    clock = _CLOCK_FIRST.fullmatch(t) or _CLOCK_LAST.fullmatch(t)
+    if clock:
+        return _clock_time(clock, published, tense, reference)
     # A SET or a DURATION is never a date, whatever the anchor.
     typed = _set_or_duration(t, published, tense)
     if typed is not None:
@@ -443,6 +494,29 @@ def _resolve(text: str, published: dt.date | None, tense: str, reference: Resolv
     return resolved
 
 
+_CLOCK = (r"(?:(?:at|around|about|by|until) )?(?:(?P<hour>\d{1,2})(?::(?P<minute>\d{2}))? ?(?P<half>[ap])\.?m\.?|"
+          r"(?P<word>noon|midnight))(?: (?:est|edt|cst|cdt|mst|mdt|pst|pdt|gmt|utc|et|local time))?")
+_CLOCK_FIRST = re.compile(_CLOCK + r"(?: (?:on )?(?P<rest>.+))?")
+_CLOCK_LAST = re.compile(r"(?P<rest>.+?) (?:at )?" + _CLOCK)
+
+
+def _clock_time(clock: re.Match[str], published: dt.date | None, tense: str, reference: ResolvedDate | None) -> ResolvedDate:
+    """"10 p.m. Wednesday", "noon Saturday": a TIME on the day the rest names; a clock time alone
+    keeps no day (which day it is, the article does not say)."""
+    if clock["word"]:
+        hour, minute = (12, 0) if clock["word"] == "noon" else (24, 0)
+    elif not 1 <= int(clock["hour"]) <= 12:
+        return _unresolved("not a clock time", "TIME")
+    else:
+        hour, minute = int(clock["hour"]) % 12 + (12 if clock["half"] == "p" else 0), int(clock["minute"] or 0)
+    if minute > 59:
+        return _unresolved("not a clock time", "TIME")
+    day = _resolve(clock["rest"], published, tense, reference) if clock["rest"] else None
+    if day is None or day.granularity != "day" or day.value is None:
+        return _unresolved("a clock time without its day", "TIME")
+    return replace(day, timex_type="TIME", value=f"{day.value[:10]}T{hour:02d}:{minute:02d}", mod=None)
+
+
 def _narrow(resolved: ResolvedDate, mod: str) -> ResolvedDate:
     """"early January" keeps January's value and unit, with its first third as the range."""
     assert resolved.start is not None and resolved.end is not None
@@ -464,6 +538,13 @@ def _narrow(resolved: ResolvedDate, mod: str) -> ResolvedDate:
 
 def _absolute(t: str, anchor: dt.date | None, tense: str) -> ResolvedDate | None:
     """Mentions that carry their own year (or need only the month/day occurrence rule)."""
+    m = _HOLIDAY.fullmatch(t)
+    if m and (m[2] or anchor is not None):
+        rule = HOLIDAYS[m[1]]
+        if m[2]:
+            return period("day", 0, day=rule(int(m[2])))
+        assert anchor is not None
+        return period("day", 0, day=_pick([rule(anchor.year + step) for step in (-1, 0, 1)], anchor, tense))
     t = t.removeprefix("the ")
     m = re.fullmatch(r"(?:year )?" + _YEARISH, t)
     if m and (year := _year_word(m[1], anchor)) is not None:
@@ -488,6 +569,15 @@ def _absolute(t: str, anchor: dt.date | None, tense: str) -> ResolvedDate | None
         number = int(m[1]) if m[1] else _day_number(m[2] or "")
         if number:
             return period("century", (number - 1) * 100)
+    # A span of days in one month: "September 16-19", "Sept. 16 to 19, 2016": a range, no single value.
+    m = re.fullmatch(_MONTH + r" (\d{1,2}) ?(?:-|to|through) ?(\d{1,2})(?: " + _YEARISH + r")?", t)
+    if m and (m[4] or anchor is not None) and 1 <= int(m[2]) < int(m[3]) <= 31:
+        month = MONTHS[m[1]]
+        year = _year_word(m[4], anchor) if m[4] else _month_year(month, anchor, tense, int(m[2]))  # type: ignore[arg-type]
+        if year is None:
+            return None
+        last = min(int(m[3]), _last_day(year, month))
+        return ResolvedDate(dt.date(year, month, int(m[2])), dt.date(year, month, last), "range")
     # Month year: "july 2021", "january of 1997", "june last year", "january this year".
     m = re.fullmatch(_MONTH + r" (?:of )?" + _YEARISH, t)
     if m and (year := _year_word(m[2], anchor)) is not None:
@@ -567,7 +657,7 @@ def _quarter_year(index: int, anchor: dt.date, tense: str) -> int:
 
 def _relative(t: str, anchor: dt.date, tense: str, reference: ResolvedDate | None) -> ResolvedDate | None:
     """Mentions located from the publication date or from the sentence's reference time."""
-    if t in ("today", "this day", "tonight", "this morning", "this afternoon", "this evening", "overnight", "the day"):
+    if t in ("today", "this day", "tonight", "this morning", "this afternoon", "this evening", "overnight"):
         return _time_of_day(t, period("day", 0, day=anchor))
     if t in ("yesterday", "last night", "yesterday morning", "yesterday afternoon", "yesterday evening"):
         return _time_of_day(t, period("day", 0, day=anchor - dt.timedelta(days=1)))
@@ -693,7 +783,8 @@ def _relative(t: str, anchor: dt.date, tense: str, reference: ResolvedDate | Non
     m = re.fullmatch(r"(?:(" + _NUM + r") )?(day|week|month|quarter|year|decade)s? (ago|earlier|later|before|after|"
                      r"from now|hence|previously|back)", t)
     if m:
-        count = number_value(m[1] or "a")
+        plural_alone = not m[1] and t.split()[0].endswith("s")  # "weeks later": how many, unsaid
+        count = None if plural_alone else number_value(m[1] or "a")
         if count is None:
             return _unresolved("refers to the past, no calendar unit", value="PAST_REF") \
                 if m[3] in ("ago", "earlier", "before", "back", "previously") else None
@@ -715,12 +806,11 @@ def _relative(t: str, anchor: dt.date, tense: str, reference: ResolvedDate | Non
         unit = m[2] or m[3] or m[4]
         step = {"following": 1, "next": 1, "after": 1, "previous": -1, "prior": -1, "preceding": -1,
                 "before": -1}.get(m[1] or m[5] or "", 0)
-        base = reference if reference is not None and reference.start is not None else None
-        if base is None:
-            return replace(_step(unit, anchor, step) or _current(unit, anchor), wants_reference=True)
-        here = _of_reference(unit, base)
+        here = _of_reference(unit, reference) if reference is not None and reference.start is not None else None
         moved = shift(here, unit, step) if here is not None and step else here
-        return replace(moved, mod=None, wants_reference=True) if moved else None
+        if moved is None:  # no reference, or one coarser than the unit ("the following day" after "1990s")
+            moved = _step(unit, anchor, step) or _current(unit, anchor)
+        return replace(moved, mod=None, wants_reference=True)
     return None
 
 
@@ -865,7 +955,7 @@ def _tense(span: Span) -> str:
                 return "future"
             if token.tag_ in ("VBD", "VBN") or auxes & {"has", "have", "had", "was", "were", "did", "'ve"}:
                 return "past"
-            if token.tag_ in ("VBZ", "VBP", "VB"):
+            if token.tag_ in ("VBZ", "VBP", "VB") or auxes & {"is", "are", "am", "'s", "'re", "does", "do"}:
                 return "neutral"
         elif token.lower_ in _FUTURE_CUES:
             return "future"  # "a call ahead of Tuesday", "the upcoming vote Friday"
@@ -911,8 +1001,9 @@ def _pieces(doc: Doc, span: Span) -> list[tuple[int, int]]:
                 and not re.search(r"\b(?:first|second|third|fourth|1st|2nd|3rd|4th) (?:quarter|half)$", text[: of.start()],
                                   re.IGNORECASE):
             cut = of
-    if cut is not None and re.fullmatch(r"(?:the )?(?:next |past |last )?" + _NUM, text[: cut.start()].lower()):
-        cut = None  # "two to three weeks", "the next 12 to 18 months": one duration
+    if cut is not None and (re.fullmatch(r"(?:the )?(?:next |past |last )?" + _NUM, text[: cut.start()].lower())
+                            or re.fullmatch(r"\d{1,2}(?:,? \d{4})?", text[cut.end() :])):
+        cut = None  # "two to three weeks", "the next 12 to 18 months", "Sept. 16 to 19": one expression
     bounds = [(0, cut.start()), (cut.end(), len(text))] if cut else [(0, len(text))]
     for begin, end in bounds:
         piece = text[begin:end]
@@ -1020,7 +1111,7 @@ def _drop_leading_words(mention: _Mention, text: str, published: dt.date | None,
 def _read(text: str, mention: _Mention, published: dt.date | None, reference: ResolvedDate | None, doc: Doc) -> ResolvedDate:
     resolved = resolve_date(text, published, mention.tense, reference)
     lowered = text.lower()
-    if resolved.value is None and re.fullmatch(r"(?:a|an|one|per) (day|week|month|quarter|year|hour)", lowered):
+    if resolved.value is None and re.fullmatch(r"(?:a|an|one|per|a single) (day|week|month|quarter|year|hour)", lowered):
         # "$5 a year", "twice a day": a rate after an amount is a SET; otherwise a duration.
         unit = lowered.split()[-1]
         before = doc[mention.span.start - 1] if mention.span.start > 0 else None
@@ -1037,6 +1128,9 @@ def _read(text: str, mention: _Mention, published: dt.date | None, reference: Re
 
 
 _SHIFTED = re.compile(r"\b(?:ago|earlier|later|before|after|previous|prior|following|last year)\b", re.IGNORECASE)
+
+
+_ANAPHORIC = re.compile(r"(?:that|the (?:following|previous|preceding|same|next|prior)) ", re.IGNORECASE)
 
 
 def _reference_for(index: int, mentions: list[_Mention], text: str, sentence_starts: list[int]) -> int | None:
@@ -1066,6 +1160,10 @@ def _reference_for(index: int, mentions: list[_Mention], text: str, sentence_sta
               if previous_sentence_start <= mentions[i].start < sentence_start and usable(mentions[i])]
     if before:
         return before[0]
+    if _ANAPHORIC.match(text[mention.start : mention.end]):
+        # "that year", "the following month" point back to the last date the story gave, however far.
+        last_given = [i for i in range(index - 1, -1, -1) if usable(mentions[i])]
+        return last_given[0] if last_given else None
     # An earnings story keeps talking about the quarter (or half) it reports on, sentences later.
     period_of_story = [i for i in range(index - 1, -1, -1) if usable(mentions[i])
                        and getattr(mentions[i].resolved, "granularity", None) in ("quarter", "half")]

@@ -105,6 +105,30 @@ def test_spelled_years_decades_and_centuries() -> None:
     assert value("mid-1996", MARCH) == "1996"
 
 
+def test_clock_times_on_their_day() -> None:
+    assert value("10 p.m. Wednesday", dt.date(1998, 2, 13), "past") == "1998-02-11T22:00"
+    assert value("noon Thursday", dt.date(1998, 2, 13), "past") == "1998-02-12T12:00"
+    alone = resolve_date("around 7:15 p.m.", MARCH)
+    assert alone.timex_type == "TIME" and alone.value is None and alone.reason
+    assert resolve_date("13 p.m. today", MARCH).value is None
+
+
+def test_day_spans_and_vague_counts() -> None:
+    span = resolve_date("September 16-19", dt.date(2016, 9, 20), "past")
+    assert (span.start, span.end) == (dt.date(2016, 9, 16), dt.date(2016, 9, 19))
+    assert span.granularity == "range" and span.value is None
+    assert resolve_date("weeks later", MARCH).value is None  # how many weeks, the text does not say
+    assert value("two weeks later", MARCH) == "2022-W12"
+
+
+def test_holidays_by_rule() -> None:
+    assert value("Election Day", dt.date(2016, 9, 8)) == "2016-11-08"  # Tuesday after the first Monday
+    assert value("Thanksgiving", dt.date(2021, 12, 6), "past") == "2021-11-25"
+    assert value("Christmas", dt.date(2022, 1, 3), "past") == "2021-12-25"
+    assert value("Easter 2024", MARCH) == "2024-03-31"
+    assert value("Memorial Day", dt.date(2021, 6, 1), "past") == "2021-05-31"
+
+
 @pytest.mark.parametrize(
     ("text", "timex_type", "timex_value"),
     [
@@ -112,6 +136,7 @@ def test_spelled_years_decades_and_centuries() -> None:
         ("two-week", "DURATION", "P2W"),
         ("several years", "DURATION", "PXY"),
         ("the past three months", "DURATION", "P3M"),
+        ("the next couple days", "DURATION", "P2D"),
         ("daily", "SET", "P1D"),
         ("every month", "SET", "P1M"),
         ("each Thursday", "SET", "XXXX-WXX-4"),
@@ -194,3 +219,13 @@ def test_suite_sets_match_the_resolver() -> None:
             if e["type"] == "expect_column_values_to_be_in_set"}
     assert sets["granularity"] == set(GRANULARITIES)
     assert sets["timex_type"] == set(TIMEX_TYPES)
+
+
+def test_that_year_points_back_to_the_last_year_given(nlp) -> None:  # type: ignore[no-untyped-def]
+    text = ("Reagan looked unsteady in his first debate against Walter Mondale in 1984. Commentators "
+            "wondered about his age. He went on to win that year in a landslide.")
+    rows = extract_dates(nlp(text), THURSDAY)
+    by_text = {row["text"]: (index, row) for index, row in enumerate(rows)}
+    index_1984, _ = by_text["1984"]
+    _, that_year = by_text["that year"]
+    assert that_year["value"] == "1984" and that_year["anchored_to"] == index_1984
