@@ -70,7 +70,7 @@ REPORTING_VERBS = _words("""
     liken compare thank apologize apologise plead pray lash fire hit tease rail rave gush
     believe think feel hope fear worry speculate surmise guess acknowledge reckon tell text
     email message announce testify preach lecture interrupt begin start finish end chime quote
-    cite summarize summarise put
+    cite summarize summarise put point
 """)
 # Nouns that carry an attribution through their possessor or a "by"/"from" phrase:
 # "Trump's claim that ...", "a statement from the campaign".
@@ -110,30 +110,59 @@ _FEMALE_NOUNS = _words("""
     congresswoman businesswoman chairwoman councilwoman alderwoman queen princess lady mom
     actress widow
 """)
+# Nouns for people: a description headed by one of these can be "he" or "she" ("the official",
+# "a spokesman"); one headed by anything else cannot ("the letter", "the website").
+_PERSON_NOUNS = _MALE_NOUNS | _FEMALE_NOUNS | _words("""
+    official spokesperson aide adviser advisor source president senator representative lawmaker
+    legislator governor mayor minister secretary director chief head leader chair member candidate
+    nominee lawyer attorney doctor physician professor analyst expert economist scientist
+    researcher strategist consultant pollster author writer reporter journalist editor columnist
+    correspondent anchor host moderator commentator critic supporter voter resident citizen activist
+    organizer organiser protester officer detective sheriff judge justice prosecutor investigator
+    agent soldier general veteran student teacher parent friend neighbor neighbour person worker
+    employee executive ceo founder owner manager partner surrogate ally opponent rival witness victim
+    survivor relative cousin pastor priest bishop rabbi imam scholar historian diplomat ambassador
+    envoy commander captain colonel lieutenant sergeant nurse surgeon coach player fan actor singer
+    star celebrity comedian narrator speaker questioner participant attendee delegate donor insider
+    observer staffer assistant deputy treasurer counsel clerk biographer producer filmmaker boss
+    child kid teenager grandparent democrat republican senior nominee individual
+""")
 # Common given names (US usage) whose bearer's gender is near certain; built in, not downloaded.
 _MALE_NAMES = _words("""
-    aaron adam alan albert alex alexander andrew anthony antonio arthur austin barack ben
-    benjamin bernie bill billy bob bobby brad bradley brandon brian bruce bryan carl carlos
-    charles charlie chris christopher chuck craig dan daniel darrell dave david dennis derek
-    dick don donald doug douglas dwight ed eddie edward eric eugene evan frank fred gary george
-    gerald glenn greg gregory harold harry henry howard ian jack jacob jake james jason jeb jeff
-    jeffrey jeremy jerry jesse jim jimmy joe joel john johnny jon jonathan jose joseph josh
-    joshua juan justin keith ken kenneth kevin kyle larry lawrence lee leonard louis luis marco
-    mark martin matt matthew michael mike mitch mitt nathan neil nicholas nick noah norman
-    patrick paul peter phil philip ralph randy raymond reince richard rick rob robert roger ron
-    ronald roy rudy russell ryan sam samuel scott sean sergei stephen steve steven ted terry
-    thomas tim timothy todd tom tony vladimir walter wayne william willie zachary
+    aaron abdul adam ahmed alan albert alberto alexander alexei ali andrei andrew anthony
+    antonio arthur austin barack barry ben benjamin bernard bernie bill billy bob bobby boris
+    brad bradley brandon brian bruce bryan carl carlos chad charles charlie chris christopher
+    chuck clarence craig dan daniel darrell dave david dennis derek dick diego dmitry don donald
+    doug douglas dwight ed eddie edward elijah eric ernest eugene evan fernando francisco
+    francois frank franklin fred gary george gerald giuseppe glenn greg gregory hans harold
+    harry hassan hector henry herbert howard ian ivan jack jacob jacques jake james jason javier
+    jean-claude jeb jeff jeffrey jeremy jerry jesus jim jimmy joe joel john johnny jon jonathan
+    jorge jose joseph josh joshua juan justin keith ken kenneth kevin klaus kyle lamar larry
+    laurence lawrence leo leon leonard louis luigi luis lyndon manuel marc marco marcus mark
+    martin matt matthew maury michael miguel mike mikhail mitch mitt mohammed muhammad nathan
+    neil newt nicholas nick noah norman oliver omar owen paolo patrick paul pedro peter phil
+    philip pierre rafael ralph randy raymond reid reince ricardo richard rick rob robert roger
+    ron ronald ross roy rudy russell ryan samuel scott sean sergei shawn sheldon spencer stanley
+    stephen steve steven stuart ted thomas tim timothy todd tom tony trey tyler victor viktor
+    vincent vladimir walter warren wayne wesley william willie yuri zachary
 """)
 _FEMALE_NAMES = _words("""
-    abigail alice alicia amanda amy andrea angela ann anna anne barbara betty beverly brenda
-    carol carolyn catherine chelsea cheryl christina christine cynthia dana deborah debbie debra
-    diana diane donna doris dorothy elizabeth ellen emily emma evelyn frances gloria grace
-    hannah heather helen hillary huma ivanka jacqueline jane janet janice jean jennifer jessica
-    joan joyce judith judy julia julie karen katherine kathleen kathryn kathy kelly kellyanne
-    kimberly laura lauren linda lisa loretta lori louise madeleine margaret maria marie marilyn
-    martha mary megan melania melanie melissa michelle nancy nicole olivia pamela patricia paula
-    rachel rebecca rose ruth samantha sandra sara sarah sharon shirley stephanie susan teresa
-    theresa tiffany virginia wendy
+    abby abigail alice alicia amanda amy andrea angela angelina ann anna anne barbara beth betty
+    beverly bonnie brenda carla carmen carol carolyn catherine chelsea cheryl christina
+    christine cindy claire claudia colleen condoleezza connie courtney crystal cynthia debbie
+    deborah debra diana diane dolores donna doris dorothy eileen elaine elizabeth ellen emily
+    emma erica erin esther eva evelyn faith frances gennifer gina gloria grace gwen hannah
+    heather helen hilary hillary holly hope huma irene ivanka jacqueline jan jane janet janice
+    jennifer jessica jill jo joan joanne jocelyn josephine joyce judith judy julia julie june
+    kamala kara karen kate katherine kathleen kathryn kathy katie katy kellyanne kimberly
+    kristen kristin laura lauren laurie lily linda lisa loretta lori louise lucy lydia mabel
+    madeleine maggie marcia margaret margarita maria marie marilyn marsha martha mary maureen
+    meg megan melania melanie melinda melissa mia michelle miriam molly monica nancy naomi
+    natalie nicole nikki nina nora olivia oprah paige pamela patricia patti paula peggy penny
+    phyllis priscilla rachel rebecca renee rita roberta rosa rose rosemary ruth sally samantha
+    sandra sara sarah shannon sharon sheila shirley sonia sonya stacy stephanie sue susan
+    susanne sylvia tamara tara teresa theresa tiffany tina tracy valerie vanessa vera veronica
+    vicki victoria virginia wendy yvonne zoe
 """)
 # Small words that stay lowercase in a title ("Meet the Press", "War On Drugs").
 _TITLE_SMALL_WORDS = _words("a an the and or of in on to for with at by from as vs. vs")
@@ -193,6 +222,7 @@ class _Source:
     kind: str
     gender: str | None  # "m", "f" or None when unknown
     plural: bool = False
+    human: bool = True  # can be "he" or "she": a person, or a description headed by a person noun
 
 
 @dataclass
@@ -209,6 +239,7 @@ class _Article:
     paragraph_starts: list[int]
     token_starts: list[int]
     sources: list[_Source] = field(default_factory=list)
+    subjects: list[_Source] = field(default_factory=list)  # people who are subjects of clauses
     # Descriptions of anonymous sources seen so far: (position, head lemma, plural, text).
     descriptions: list[tuple[int, str, bool, str]] = field(default_factory=list)
 
@@ -244,12 +275,15 @@ def _index_mentions(
     return persons, others
 
 
-def _first_name_gender(name: str) -> str | None:
-    first = name.split()[0].lower().strip(".") if name.split() else ""
-    if first in _MALE_NAMES:
-        return "m"
-    if first in _FEMALE_NAMES:
-        return "f"
+def _name_gender(name: str) -> str | None:
+    """Gender told by a name's words: a gendered title or role ("Chairwoman Donna Brazile") or
+    a common given name, looked for before the surname."""
+    words = [w.lower().strip(".,") for w in name.split()]
+    for word in words[:-1] or words:
+        if word in _MALE_TITLES or word in _MALE_NOUNS or word in _MALE_NAMES:
+            return "m"
+        if word in _FEMALE_TITLES or word in _FEMALE_NOUNS or word in _FEMALE_NAMES:
+            return "f"
     return None
 
 
@@ -266,7 +300,7 @@ def _person_genders(doc: Doc, article_persons: Sequence[EntityMention], person_a
             genders.setdefault(m.canonical, "f")
     for m in article_persons:
         if m.canonical not in genders:
-            gender = _first_name_gender(m.canonical)
+            gender = _name_gender(m.canonical)
             if gender:
                 genders[m.canonical] = gender
     votes: dict[str, Counter[str]] = {}
@@ -431,9 +465,10 @@ def _speaker_of(token: Token | None, article: _Article) -> _Source | None:
         return _Source(token.idx, person.canonical, "person", article.genders.get(person.canonical))
     other = article.mention_at.get(token.i)
     if other is not None and other.type != "PERSON":
-        return _Source(token.idx, other.canonical, "organisation", None, plural=True)
+        return _Source(token.idx, other.canonical, "organisation", None, plural=True, human=False)
     if token.ent_type_ in _SPEAKER_ORG_TYPES:
-        return _Source(token.idx, re.sub(r"^(?:the|The)\s+", "", token.text), "organisation", None, plural=True)
+        name = re.sub(r"^(?:the|The)\s+", "", token.text)
+        return _Source(token.idx, name, "organisation", None, plural=True, human=False)
     description = _description(token, article)
     if not description:
         return None
@@ -447,13 +482,14 @@ def _speaker_of(token: Token | None, article: _Article) -> _Source | None:
     else:
         article.descriptions.append((token.idx, head, plural, description))
     kind = "anonymous" if token.pos_ == "NOUN" else "unknown"
-    return _Source(token.idx, description, kind, _noun_gender(token), plural=plural)
+    human = head in _PERSON_NOUNS or token.pos_ == "PROPN"
+    return _Source(token.idx, description, kind, _noun_gender(token), plural=plural, human=human)
 
 
 def _fits(source: _Source, pronoun: str) -> bool:
     if pronoun in _MALE_PRONOUNS or pronoun in _FEMALE_PRONOUNS:
         wanted = "m" if pronoun in _MALE_PRONOUNS else "f"
-        return source.kind != "organisation" and not source.plural and source.gender in (None, wanted)
+        return source.human and source.kind != "organisation" and not source.plural and source.gender in (None, wanted)
     if pronoun in ("they", "them", "we", "it"):
         return source.kind == "organisation" or source.plural
     return False
@@ -463,17 +499,18 @@ _PRONOUN_REACH = 4  # paragraphs back a pronoun may look for its antecedent
 
 
 def _resolve_pronoun(token: Token, article: _Article) -> _Source | None:
-    """The nearest earlier attribution source outside quotes that fits the pronoun, else the
-    nearest earlier person outside quotes that fits it, within a few paragraphs."""
+    """The nearest earlier attribution source or person subject outside quotes that fits the
+    pronoun, within a few paragraphs; a bare earlier person mention when neither does."""
     pronoun = token.lower_
     paragraph = article.paragraph(token.idx)
-    for source in reversed(article.sources):
-        if source.position >= token.idx:
-            continue
+    candidates = [s for s in article.sources if s.position < token.idx]
+    candidates += [s for s in article.subjects if s.position < token.idx]
+    candidates.sort(key=lambda s: s.position)
+    for source in reversed(candidates):
         if paragraph - article.paragraph(source.position) > _PRONOUN_REACH:
             break
         if _fits(source, pronoun):
-            return _Source(token.idx, source.speaker, source.kind, source.gender, source.plural)
+            return _Source(token.idx, source.speaker, source.kind, source.gender, source.plural, source.human)
     if pronoun in _MALE_PRONOUNS or pronoun in _FEMALE_PRONOUNS:
         for m in reversed(article.persons):
             if m.end > token.idx:
@@ -486,12 +523,27 @@ def _resolve_pronoun(token: Token, article: _Article) -> _Source | None:
     return None
 
 
+def _main_clause(verb: Token) -> bool:
+    return verb.dep_ == "ROOT" or (verb.dep_ == "conj" and verb.head.dep_ == "ROOT")
+
+
 def _collect_sources(article: _Article) -> dict[int, _Source | None]:
     """Every reporting word outside quotes and the source it credits, in text order: the
     antecedents pronouns look back to. Returns the speaker found for each cue token."""
     found: dict[int, _Source | None] = {}
     for token in article.doc:
-        if article.in_quote(token) or not _is_cue(token):
+        if article.in_quote(token):
+            continue
+        # Subjects of main clauses only: the salient people a later "he" or "she" goes back to.
+        if token.dep_ in ("nsubj", "nsubjpass") and _main_clause(token.head):
+            if token.i in article.person_at:
+                person = article.person_at[token.i]
+                gender = article.genders.get(person.canonical)
+                article.subjects.append(_Source(token.idx, person.canonical, "person", gender))
+            elif token.pos_ == "PROPN" and token.is_title and token.i not in article.mention_at and not token.ent_type_:
+                # A name the entity model missed ("Ham made it clear he ...").
+                article.subjects.append(_Source(token.idx, token.text, "person", None))
+        if not _is_cue(token):
             continue
         source = _speaker_of(_source_token(token, article), article)
         found[token.i] = source
