@@ -33,8 +33,9 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -214,6 +215,75 @@ def find_quoted_spans(text: str) -> list[QuotedSpan]:
 
 
 @dataclass
+class _TokenArrays:
+    """Per-token facts read in one pass over the Doc's arrays (creating a spaCy Token per word
+    in Python costs more than all the rules together)."""
+
+    starts: list[int]  # character offset of each token
+    sentence: list[int]  # sentence number of each token
+    cues: list[int]  # tokens that may be reporting words (verbs, reporting nouns, "according")
+    subjects: list[int]  # tokens that are subjects
+    gendered_pronouns: list[tuple[int, str]]  # (token, "m" or "f")
+
+
+@lru_cache(maxsize=4)
+def _attribute_ids(strings: Any) -> dict[str, Any]:
+    """The integer ids spaCy's arrays use for the words, tags and labels the rules look for, as
+    sorted arrays for vectorised membership tests."""
+    import numpy as np
+    from spacy.parts_of_speech import IDS as POS_IDS
+    from spacy.strings import hash_string
+
+    def ids(values: Iterable[int]) -> Any:
+        return np.array(sorted(set(values)), dtype=np.uint64)
+
+    return {
+        "verb_pos": ids([POS_IDS["VERB"], POS_IDS["AUX"]]),
+        "noun_pos": ids([POS_IDS["NOUN"]]),
+        "pron_pos": ids([POS_IDS["PRON"]]),
+        "verbs": ids(hash_string(w) for w in REPORTING_VERBS),
+        "nouns": ids(hash_string(w) for w in REPORTING_NOUNS),
+        "according": ids([hash_string(_ACCORDING)]),
+        "subject_deps": ids([strings["nsubj"], strings["nsubjpass"]]),
+        "male": ids(hash_string(w) for w in ("he", "him", "his", "himself")),
+        "female": ids(hash_string(w) for w in ("she", "her", "hers", "herself")),
+    }
+
+
+def _member(values: Any, sorted_ids: Any) -> Any:
+    """values ∈ sorted_ids, elementwise (np.isin sorts both sides on every call)."""
+    import numpy as np
+
+    at = np.minimum(np.searchsorted(sorted_ids, values), len(sorted_ids) - 1)
+    return sorted_ids[at] == values
+
+
+def _token_arrays(doc: Doc) -> _TokenArrays:
+    import numpy as np
+    from spacy.attrs import DEP, IDX, LEMMA, LOWER, POS, SENT_START
+
+    if len(doc) == 0:
+        return _TokenArrays([], [], [], [], [])
+    ids = _attribute_ids(doc.vocab.strings)
+    idx, lemma, lower, pos, dep, sent_start = doc.to_array([IDX, LEMMA, LOWER, POS, DEP, SENT_START]).T
+    cues = (
+        (_member(lemma, ids["verbs"]) & _member(pos, ids["verb_pos"]))
+        | (_member(lemma, ids["nouns"]) & _member(pos, ids["noun_pos"]))
+        | _member(lower, ids["according"])
+    )
+    pronoun = _member(pos, ids["pron_pos"])
+    male = np.flatnonzero(pronoun & _member(lower, ids["male"])).tolist()
+    female = np.flatnonzero(pronoun & _member(lower, ids["female"])).tolist()
+    return _TokenArrays(
+        starts=idx.tolist(),
+        sentence=np.cumsum(sent_start == 1).tolist(),
+        cues=np.flatnonzero(cues).tolist(),
+        subjects=np.flatnonzero(_member(dep, ids["subject_deps"])).tolist(),
+        gendered_pronouns=sorted([(i, "m") for i in male] + [(i, "f") for i in female]),
+    )
+
+
+@dataclass
 class _Source:
     """Somebody an attribution in the article is credited to, at a position outside quotes."""
 
@@ -287,10 +357,13 @@ def _name_gender(name: str) -> str | None:
     return None
 
 
-def _person_genders(doc: Doc, article_persons: Sequence[EntityMention], person_at: dict[int, EntityMention],
-                    quote_of_token: list[int]) -> dict[str, str]:
+def _person_genders(
+    article_persons: Sequence[EntityMention], person_at: dict[int, EntityMention], quote_of_token: list[int],
+    arrays: _TokenArrays,
+) -> dict[str, str]:
     """Gender of each person (canonical name) where the article or the name tells it: a title
-    ("Mrs. Clinton"), a common first name, or the pronouns of sentences about that person alone."""
+    ("Mrs. Clinton"), a gendered role or a common given name, or the pronouns of the sentences
+    that mention that person and nobody else."""
     genders: dict[str, str] = {}
     for m in article_persons:
         word = m.text.split()[0].lower() if m.text.split() else ""
@@ -303,19 +376,15 @@ def _person_genders(doc: Doc, article_persons: Sequence[EntityMention], person_a
             gender = _name_gender(m.canonical)
             if gender:
                 genders[m.canonical] = gender
+    names_in: dict[int, set[str]] = {}
+    for i, person in person_at.items():
+        if quote_of_token[i] < 0:
+            names_in.setdefault(arrays.sentence[i], set()).add(person.canonical)
     votes: dict[str, Counter[str]] = {}
-    for sent in doc.sents:
-        names = {person_at[t.i].canonical for t in sent if t.i in person_at and quote_of_token[t.i] < 0}
-        if len(names) != 1:
-            continue
-        (name,) = names
-        for t in sent:
-            if quote_of_token[t.i] >= 0 or t.pos_ != "PRON":
-                continue
-            if t.lower_ in ("he", "him", "his", "himself"):
-                votes.setdefault(name, Counter())["m"] += 1
-            elif t.lower_ in ("she", "her", "hers", "herself"):
-                votes.setdefault(name, Counter())["f"] += 1
+    for i, gender in arrays.gendered_pronouns:
+        names = names_in.get(arrays.sentence[i])
+        if quote_of_token[i] < 0 and names is not None and len(names) == 1:
+            votes.setdefault(next(iter(names)), Counter())[gender] += 1
     for name, counter in votes.items():
         if name in genders:
             continue
@@ -527,28 +596,34 @@ def _main_clause(verb: Token) -> bool:
     return verb.dep_ == "ROOT" or (verb.dep_ == "conj" and verb.head.dep_ == "ROOT")
 
 
-def _collect_sources(article: _Article) -> dict[int, _Source | None]:
-    """Every reporting word outside quotes and the source it credits, in text order: the
-    antecedents pronouns look back to. Returns the speaker found for each cue token."""
+def _collect_sources(article: _Article, arrays: _TokenArrays) -> dict[int, _Source | None]:
+    """Every reporting word outside quotes and the source it credits, in text order, and the
+    people who are subjects of main clauses: the antecedents pronouns look back to. Returns the
+    speaker found for each cue token."""
+    doc = article.doc
     found: dict[int, _Source | None] = {}
-    for token in article.doc:
-        if article.in_quote(token):
-            continue
-        # Subjects of main clauses only: the salient people a later "he" or "she" goes back to.
-        if token.dep_ in ("nsubj", "nsubjpass") and _main_clause(token.head):
-            if token.i in article.person_at:
-                person = article.person_at[token.i]
+    candidates = sorted(
+        [(i, True) for i in arrays.subjects if article.quote_of_token[i] < 0]
+        + [(i, False) for i in arrays.cues if article.quote_of_token[i] < 0]
+    )
+    for i, is_subject in candidates:
+        token = doc[i]
+        if is_subject:
+            # Subjects of main clauses only: the salient people a later "he" or "she" goes back to.
+            if not _main_clause(token.head):
+                continue
+            if i in article.person_at:
+                person = article.person_at[i]
                 gender = article.genders.get(person.canonical)
                 article.subjects.append(_Source(token.idx, person.canonical, "person", gender))
-            elif token.pos_ == "PROPN" and token.is_title and token.i not in article.mention_at and not token.ent_type_:
+            elif token.pos_ == "PROPN" and token.is_title and i not in article.mention_at and not token.ent_type_:
                 # A name the entity model missed ("Ham made it clear he ...").
                 article.subjects.append(_Source(token.idx, token.text, "person", None))
-        if not _is_cue(token):
-            continue
-        source = _speaker_of(_source_token(token, article), article)
-        found[token.i] = source
-        if source is not None:
-            article.sources.append(source)
+        elif _is_cue(token):
+            source = _speaker_of(_source_token(token, article), article)
+            found[i] = source
+            if source is not None:
+                article.sources.append(source)
     return found
 
 
@@ -692,7 +767,8 @@ def extract_quotes(doc: Doc, entities: Sequence[EntityMention]) -> list[dict[str
     for n, (lo, hi) in enumerate(ranges):
         for i in range(lo, hi):
             quote_of_token[i] = n
-    token_starts = [t.idx for t in doc]
+    arrays = _token_arrays(doc)
+    token_starts = arrays.starts
     person_at, mention_at = _index_mentions(token_starts, entities)
     persons = [m for m in entities if m.type == "PERSON"]
     outside_persons = [m for m in persons if not any(q.start - 1 <= m.start < q.end + 1 for q in spans)]
@@ -703,11 +779,11 @@ def extract_quotes(doc: Doc, entities: Sequence[EntityMention]) -> list[dict[str
         persons=outside_persons,
         person_at=person_at,
         mention_at=mention_at,
-        genders=_person_genders(doc, persons, person_at, quote_of_token),
+        genders=_person_genders(persons, person_at, quote_of_token, arrays),
         paragraph_starts=[0] + [m.end() for m in re.finditer(r"\n+", text)],
         token_starts=token_starts,
     )
-    cue_sources = _collect_sources(article)
+    cue_sources = _collect_sources(article, arrays)
 
     results: list[dict[str, Any]] = []
     pending: list[dict[str, Any]] = []  # quotes of the current paragraph still without a speaker
