@@ -232,7 +232,6 @@ def _attribute_ids(strings: Any) -> dict[str, Any]:
     sorted arrays for vectorised membership tests."""
     import numpy as np
     from spacy.parts_of_speech import IDS as POS_IDS
-    from spacy.strings import hash_string
 
     def ids(values: Iterable[int]) -> Any:
         return np.array(sorted(set(values)), dtype=np.uint64)
@@ -241,12 +240,12 @@ def _attribute_ids(strings: Any) -> dict[str, Any]:
         "verb_pos": ids([POS_IDS["VERB"], POS_IDS["AUX"]]),
         "noun_pos": ids([POS_IDS["NOUN"]]),
         "pron_pos": ids([POS_IDS["PRON"]]),
-        "verbs": ids(hash_string(w) for w in REPORTING_VERBS),
-        "nouns": ids(hash_string(w) for w in REPORTING_NOUNS),
-        "according": ids([hash_string(_ACCORDING)]),
+        "verbs": ids(strings[w] for w in REPORTING_VERBS),
+        "nouns": ids(strings[w] for w in REPORTING_NOUNS),
+        "according": ids([strings[_ACCORDING]]),
         "subject_deps": ids([strings["nsubj"], strings["nsubjpass"]]),
-        "male": ids(hash_string(w) for w in ("he", "him", "his", "himself")),
-        "female": ids(hash_string(w) for w in ("she", "her", "hers", "herself")),
+        "male": ids(strings[w] for w in ("he", "him", "his", "himself")),
+        "female": ids(strings[w] for w in ("she", "her", "hers", "herself")),
     }
 
 
