@@ -68,10 +68,9 @@ REPORTING_VERBS = _words("""
     characterise tout sing chant testify allege agree disagree echo repeat retort snap lament
     express exclaim whisper mutter proclaim affirm assure advise inform recommend propose hint
     imply indicate signal reveal disclose read rule find decry denounce condemn mock ridicule
-    liken compare thank apologize apologise plead pray lash fire hit tease rail rave gush
-    believe think feel hope fear worry speculate surmise guess acknowledge reckon tell text
-    email message announce testify preach lecture interrupt begin start finish end chime quote
-    cite summarize summarise put point
+    liken compare thank apologize apologise plead pray lash tease rail rave gush believe think
+    feel hope fear worry speculate surmise guess reckon text email message preach lecture
+    interrupt chime quote cite summarize summarise point
 """)
 # Nouns that carry an attribution through their possessor or a "by"/"from" phrase:
 # "Trump's claim that ...", "a statement from the campaign".
@@ -394,7 +393,14 @@ def _person_genders(
 
 
 def _is_reporting_verb(token: Token) -> bool:
-    return token.pos_ in ("VERB", "AUX") and token.lemma_.lower() in REPORTING_VERBS
+    if token.pos_ not in ("VERB", "AUX") or token.lemma_.lower() not in REPORTING_VERBS:
+        return False
+    # "so-called" marks a scare quote: nobody is being quoted.
+    doc = token.doc
+    before = doc[token.i - 1] if token.i > 0 else None
+    if before is not None and before.text == "-" and token.i > 1:
+        before = doc[token.i - 2]
+    return before is None or before.lower_ != "so"
 
 
 def _is_cue(token: Token) -> bool:
@@ -729,6 +735,13 @@ def _dash_source(quote: QuotedSpan, article: _Article) -> _Source | None:
     return _speaker_of(doc[i], article)
 
 
+def _after_so_called(span: Span) -> bool:
+    """A "so-called" phrase is the writer's scare quote, not somebody's words."""
+    doc = span.doc
+    words = [t.lower_ for t in doc[max(0, span.start - 5) : span.start] if t.text not in ("-", "“", '"')]
+    return words[-2:] == ["so", "called"] or words[-1:] == ["so-called"]
+
+
 def _is_title(span: Span, article: _Article) -> bool:
     """A title of a show or work, or a nickname inside a name, rather than a quote: a short
     capitalised phrase introduced by "on", "titled", a broadcaster's possessive or a noun such as
@@ -791,7 +804,7 @@ def extract_quotes(doc: Doc, entities: Sequence[EntityMention]) -> list[dict[str
         if token_range[1] <= token_range[0]:
             continue
         span = doc.char_span(q.start, q.end, alignment_mode="expand")
-        if span is None or _is_title(span, article):
+        if span is None or _is_title(span, article) or _after_so_called(span):
             continue
         paragraphs = (article.paragraph(q.start), article.paragraph(q.end))
         source: _Source | None = _dash_source(q, article)
@@ -809,7 +822,9 @@ def extract_quotes(doc: Doc, entities: Sequence[EntityMention]) -> list[dict[str
         paragraph = article.paragraph(q.start)
         if source is None and cue is None and previous is not None and previous["_paragraph"] == paragraph:
             source, verb = previous["_source"], previous["reporting_verb"]
-        if source is None and cue is None and clause is not None:
+        # Only the subject of the clause a quoted phrase sits in: a guess, not a credit.
+        guessed = source is None and cue is None and clause is not None
+        if guessed and clause is not None:
             source = _speaker_of(next(c for c in clause.children if c.dep_ == "nsubj"), article)
         quote: dict[str, Any] = {
             "text": text[q.start : q.end],
@@ -820,13 +835,16 @@ def extract_quotes(doc: Doc, entities: Sequence[EntityMention]) -> list[dict[str
             "end_char": q.end,
             "_source": source,
             "_paragraph": paragraph,
-            "_cued": cue is not None,
+            "_credited": (cue is not None or source is not None) and not guessed,
         }
         if pending and pending[-1]["_paragraph"] != paragraph:
             pending.clear()
         if source is not None:
             for earlier in pending:  # "“A.” “B,” he said.": the later cue speaks for both
-                earlier.update(speaker=source.speaker, speaker_kind=source.kind, reporting_verb=verb, _source=source)
+                earlier.update(
+                    speaker=source.speaker, speaker_kind=source.kind, reporting_verb=verb, _source=source,
+                    _credited=True,
+                )
             pending.clear()
         else:
             pending.append(quote)
@@ -836,9 +854,9 @@ def extract_quotes(doc: Doc, entities: Sequence[EntityMention]) -> list[dict[str
     kept = []
     for quote in results:
         # A short quoted phrase nobody is credited with is a scare quote, not a quote.
-        if quote["speaker"] is None and len(quote["text"].split()) < 3 and not quote["_cued"]:
+        if quote["speaker"] is None and not quote["_credited"] and len(quote["text"].split()) < 3:
             continue
-        for key in ("_source", "_paragraph", "_cued"):
+        for key in ("_source", "_paragraph", "_credited"):
             quote.pop(key)
         kept.append(quote)
     return kept
@@ -861,4 +879,4 @@ def _continue_paragraphs(results: list[dict[str, Any]], article: _Article) -> No
         if not candidates:
             continue
         last = max(candidates, key=lambda s: s.position)
-        quote.update(speaker=last.speaker, speaker_kind=last.kind, _source=last)
+        quote.update(speaker=last.speaker, speaker_kind=last.kind, _source=last, _credited=True)
