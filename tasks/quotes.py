@@ -33,8 +33,9 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -67,10 +68,9 @@ REPORTING_VERBS = _words("""
     characterise tout sing chant testify allege agree disagree echo repeat retort snap lament
     express exclaim whisper mutter proclaim affirm assure advise inform recommend propose hint
     imply indicate signal reveal disclose read rule find decry denounce condemn mock ridicule
-    liken compare thank apologize apologise plead pray lash fire hit tease rail rave gush
-    believe think feel hope fear worry speculate surmise guess acknowledge reckon tell text
-    email message announce testify preach lecture interrupt begin start finish end chime quote
-    cite summarize summarise put
+    liken compare thank apologize apologise plead pray lash tease rail rave gush believe think
+    feel hope fear worry speculate surmise guess reckon text email message preach lecture
+    interrupt chime quote cite summarize summarise point
 """)
 # Nouns that carry an attribution through their possessor or a "by"/"from" phrase:
 # "Trump's claim that ...", "a statement from the campaign".
@@ -110,30 +110,59 @@ _FEMALE_NOUNS = _words("""
     congresswoman businesswoman chairwoman councilwoman alderwoman queen princess lady mom
     actress widow
 """)
+# Nouns for people: a description headed by one of these can be "he" or "she" ("the official",
+# "a spokesman"); one headed by anything else cannot ("the letter", "the website").
+_PERSON_NOUNS = _MALE_NOUNS | _FEMALE_NOUNS | _words("""
+    official spokesperson aide adviser advisor source president senator representative lawmaker
+    legislator governor mayor minister secretary director chief head leader chair member candidate
+    nominee lawyer attorney doctor physician professor analyst expert economist scientist
+    researcher strategist consultant pollster author writer reporter journalist editor columnist
+    correspondent anchor host moderator commentator critic supporter voter resident citizen activist
+    organizer organiser protester officer detective sheriff judge justice prosecutor investigator
+    agent soldier general veteran student teacher parent friend neighbor neighbour person worker
+    employee executive ceo founder owner manager partner surrogate ally opponent rival witness victim
+    survivor relative cousin pastor priest bishop rabbi imam scholar historian diplomat ambassador
+    envoy commander captain colonel lieutenant sergeant nurse surgeon coach player fan actor singer
+    star celebrity comedian narrator speaker questioner participant attendee delegate donor insider
+    observer staffer assistant deputy treasurer counsel clerk biographer producer filmmaker boss
+    child kid teenager grandparent democrat republican senior nominee individual
+""")
 # Common given names (US usage) whose bearer's gender is near certain; built in, not downloaded.
 _MALE_NAMES = _words("""
-    aaron adam alan albert alex alexander andrew anthony antonio arthur austin barack ben
-    benjamin bernie bill billy bob bobby brad bradley brandon brian bruce bryan carl carlos
-    charles charlie chris christopher chuck craig dan daniel darrell dave david dennis derek
-    dick don donald doug douglas dwight ed eddie edward eric eugene evan frank fred gary george
-    gerald glenn greg gregory harold harry henry howard ian jack jacob jake james jason jeb jeff
-    jeffrey jeremy jerry jesse jim jimmy joe joel john johnny jon jonathan jose joseph josh
-    joshua juan justin keith ken kenneth kevin kyle larry lawrence lee leonard louis luis marco
-    mark martin matt matthew michael mike mitch mitt nathan neil nicholas nick noah norman
-    patrick paul peter phil philip ralph randy raymond reince richard rick rob robert roger ron
-    ronald roy rudy russell ryan sam samuel scott sean sergei stephen steve steven ted terry
-    thomas tim timothy todd tom tony vladimir walter wayne william willie zachary
+    aaron abdul adam ahmed alan albert alberto alexander alexei ali andrei andrew anthony
+    antonio arthur austin barack barry ben benjamin bernard bernie bill billy bob bobby boris
+    brad bradley brandon brian bruce bryan carl carlos chad charles charlie chris christopher
+    chuck clarence craig dan daniel darrell dave david dennis derek dick diego dmitry don donald
+    doug douglas dwight ed eddie edward elijah eric ernest eugene evan fernando francisco
+    francois frank franklin fred gary george gerald giuseppe glenn greg gregory hans harold
+    harry hassan hector henry herbert howard ian ivan jack jacob jacques jake james jason javier
+    jean-claude jeb jeff jeffrey jeremy jerry jesus jim jimmy joe joel john johnny jon jonathan
+    jorge jose joseph josh joshua juan justin keith ken kenneth kevin klaus kyle lamar larry
+    laurence lawrence leo leon leonard louis luigi luis lyndon manuel marc marco marcus mark
+    martin matt matthew maury michael miguel mike mikhail mitch mitt mohammed muhammad nathan
+    neil newt nicholas nick noah norman oliver omar owen paolo patrick paul pedro peter phil
+    philip pierre rafael ralph randy raymond reid reince ricardo richard rick rob robert roger
+    ron ronald ross roy rudy russell ryan samuel scott sean sergei shawn sheldon spencer stanley
+    stephen steve steven stuart ted thomas tim timothy todd tom tony trey tyler victor viktor
+    vincent vladimir walter warren wayne wesley william willie yuri zachary
 """)
 _FEMALE_NAMES = _words("""
-    abigail alice alicia amanda amy andrea angela ann anna anne barbara betty beverly brenda
-    carol carolyn catherine chelsea cheryl christina christine cynthia dana deborah debbie debra
-    diana diane donna doris dorothy elizabeth ellen emily emma evelyn frances gloria grace
-    hannah heather helen hillary huma ivanka jacqueline jane janet janice jean jennifer jessica
-    joan joyce judith judy julia julie karen katherine kathleen kathryn kathy kelly kellyanne
-    kimberly laura lauren linda lisa loretta lori louise madeleine margaret maria marie marilyn
-    martha mary megan melania melanie melissa michelle nancy nicole olivia pamela patricia paula
-    rachel rebecca rose ruth samantha sandra sara sarah sharon shirley stephanie susan teresa
-    theresa tiffany virginia wendy
+    abby abigail alice alicia amanda amy andrea angela angelina ann anna anne barbara beth betty
+    beverly bonnie brenda carla carmen carol carolyn catherine chelsea cheryl christina
+    christine cindy claire claudia colleen condoleezza connie courtney crystal cynthia debbie
+    deborah debra diana diane dolores donna doris dorothy eileen elaine elizabeth ellen emily
+    emma erica erin esther eva evelyn faith frances gennifer gina gloria grace gwen hannah
+    heather helen hilary hillary holly hope huma irene ivanka jacqueline jan jane janet janice
+    jennifer jessica jill jo joan joanne jocelyn josephine joyce judith judy julia julie june
+    kamala kara karen kate katherine kathleen kathryn kathy katie katy kellyanne kimberly
+    kristen kristin laura lauren laurie lily linda lisa loretta lori louise lucy lydia mabel
+    madeleine maggie marcia margaret margarita maria marie marilyn marsha martha mary maureen
+    meg megan melania melanie melinda melissa mia michelle miriam molly monica nancy naomi
+    natalie nicole nikki nina nora olivia oprah paige pamela patricia patti paula peggy penny
+    phyllis priscilla rachel rebecca renee rita roberta rosa rose rosemary ruth sally samantha
+    sandra sara sarah shannon sharon sheila shirley sonia sonya stacy stephanie sue susan
+    susanne sylvia tamara tara teresa theresa tiffany tina tracy valerie vanessa vera veronica
+    vicki victoria virginia wendy yvonne zoe
 """)
 # Small words that stay lowercase in a title ("Meet the Press", "War On Drugs").
 _TITLE_SMALL_WORDS = _words("a an the and or of in on to for with at by from as vs. vs")
@@ -185,6 +214,74 @@ def find_quoted_spans(text: str) -> list[QuotedSpan]:
 
 
 @dataclass
+class _TokenArrays:
+    """Per-token facts read in one pass over the Doc's arrays (creating a spaCy Token per word
+    in Python costs more than all the rules together)."""
+
+    starts: list[int]  # character offset of each token
+    sentence: list[int]  # sentence number of each token
+    cues: list[int]  # tokens that may be reporting words (verbs, reporting nouns, "according")
+    subjects: list[int]  # tokens that are subjects
+    gendered_pronouns: list[tuple[int, str]]  # (token, "m" or "f")
+
+
+@lru_cache(maxsize=4)
+def _attribute_ids(strings: Any) -> dict[str, Any]:
+    """The integer ids spaCy's arrays use for the words, tags and labels the rules look for, as
+    sorted arrays for vectorised membership tests."""
+    import numpy as np
+    from spacy.parts_of_speech import IDS as POS_IDS
+
+    def ids(values: Iterable[int]) -> Any:
+        return np.array(sorted(set(values)), dtype=np.uint64)
+
+    return {
+        "verb_pos": ids([POS_IDS["VERB"], POS_IDS["AUX"]]),
+        "noun_pos": ids([POS_IDS["NOUN"]]),
+        "pron_pos": ids([POS_IDS["PRON"]]),
+        "verbs": ids(strings[w] for w in REPORTING_VERBS),
+        "nouns": ids(strings[w] for w in REPORTING_NOUNS),
+        "according": ids([strings[_ACCORDING]]),
+        "subject_deps": ids([strings["nsubj"], strings["nsubjpass"]]),
+        "male": ids(strings[w] for w in ("he", "him", "his", "himself")),
+        "female": ids(strings[w] for w in ("she", "her", "hers", "herself")),
+    }
+
+
+def _member(values: Any, sorted_ids: Any) -> Any:
+    """values ∈ sorted_ids, elementwise (np.isin sorts both sides on every call)."""
+    import numpy as np
+
+    at = np.minimum(np.searchsorted(sorted_ids, values), len(sorted_ids) - 1)
+    return sorted_ids[at] == values
+
+
+def _token_arrays(doc: Doc) -> _TokenArrays:
+    import numpy as np
+    from spacy.attrs import DEP, IDX, LEMMA, LOWER, POS, SENT_START
+
+    if len(doc) == 0:
+        return _TokenArrays([], [], [], [], [])
+    ids = _attribute_ids(doc.vocab.strings)
+    idx, lemma, lower, pos, dep, sent_start = doc.to_array([IDX, LEMMA, LOWER, POS, DEP, SENT_START]).T
+    cues = (
+        (_member(lemma, ids["verbs"]) & _member(pos, ids["verb_pos"]))
+        | (_member(lemma, ids["nouns"]) & _member(pos, ids["noun_pos"]))
+        | _member(lower, ids["according"])
+    )
+    pronoun = _member(pos, ids["pron_pos"])
+    male = np.flatnonzero(pronoun & _member(lower, ids["male"])).tolist()
+    female = np.flatnonzero(pronoun & _member(lower, ids["female"])).tolist()
+    return _TokenArrays(
+        starts=idx.tolist(),
+        sentence=np.cumsum(sent_start == 1).tolist(),
+        cues=np.flatnonzero(cues).tolist(),
+        subjects=np.flatnonzero(_member(dep, ids["subject_deps"])).tolist(),
+        gendered_pronouns=sorted([(i, "m") for i in male] + [(i, "f") for i in female]),
+    )
+
+
+@dataclass
 class _Source:
     """Somebody an attribution in the article is credited to, at a position outside quotes."""
 
@@ -193,6 +290,7 @@ class _Source:
     kind: str
     gender: str | None  # "m", "f" or None when unknown
     plural: bool = False
+    human: bool = True  # can be "he" or "she": a person, or a description headed by a person noun
 
 
 @dataclass
@@ -209,6 +307,7 @@ class _Article:
     paragraph_starts: list[int]
     token_starts: list[int]
     sources: list[_Source] = field(default_factory=list)
+    subjects: list[_Source] = field(default_factory=list)  # people who are subjects of clauses
     # Descriptions of anonymous sources seen so far: (position, head lemma, plural, text).
     descriptions: list[tuple[int, str, bool, str]] = field(default_factory=list)
 
@@ -244,19 +343,25 @@ def _index_mentions(
     return persons, others
 
 
-def _first_name_gender(name: str) -> str | None:
-    first = name.split()[0].lower().strip(".") if name.split() else ""
-    if first in _MALE_NAMES:
-        return "m"
-    if first in _FEMALE_NAMES:
-        return "f"
+def _name_gender(name: str) -> str | None:
+    """Gender told by a name's words: a gendered title or role ("Chairwoman Donna Brazile") or
+    a common given name, looked for before the surname."""
+    words = [w.lower().strip(".,") for w in name.split()]
+    for word in words[:-1] or words:
+        if word in _MALE_TITLES or word in _MALE_NOUNS or word in _MALE_NAMES:
+            return "m"
+        if word in _FEMALE_TITLES or word in _FEMALE_NOUNS or word in _FEMALE_NAMES:
+            return "f"
     return None
 
 
-def _person_genders(doc: Doc, article_persons: Sequence[EntityMention], person_at: dict[int, EntityMention],
-                    quote_of_token: list[int]) -> dict[str, str]:
+def _person_genders(
+    article_persons: Sequence[EntityMention], person_at: dict[int, EntityMention], quote_of_token: list[int],
+    arrays: _TokenArrays,
+) -> dict[str, str]:
     """Gender of each person (canonical name) where the article or the name tells it: a title
-    ("Mrs. Clinton"), a common first name, or the pronouns of sentences about that person alone."""
+    ("Mrs. Clinton"), a gendered role or a common given name, or the pronouns of the sentences
+    that mention that person and nobody else."""
     genders: dict[str, str] = {}
     for m in article_persons:
         word = m.text.split()[0].lower() if m.text.split() else ""
@@ -266,22 +371,18 @@ def _person_genders(doc: Doc, article_persons: Sequence[EntityMention], person_a
             genders.setdefault(m.canonical, "f")
     for m in article_persons:
         if m.canonical not in genders:
-            gender = _first_name_gender(m.canonical)
+            gender = _name_gender(m.canonical)
             if gender:
                 genders[m.canonical] = gender
+    names_in: dict[int, set[str]] = {}
+    for i, person in person_at.items():
+        if quote_of_token[i] < 0:
+            names_in.setdefault(arrays.sentence[i], set()).add(person.canonical)
     votes: dict[str, Counter[str]] = {}
-    for sent in doc.sents:
-        names = {person_at[t.i].canonical for t in sent if t.i in person_at and quote_of_token[t.i] < 0}
-        if len(names) != 1:
-            continue
-        (name,) = names
-        for t in sent:
-            if quote_of_token[t.i] >= 0 or t.pos_ != "PRON":
-                continue
-            if t.lower_ in ("he", "him", "his", "himself"):
-                votes.setdefault(name, Counter())["m"] += 1
-            elif t.lower_ in ("she", "her", "hers", "herself"):
-                votes.setdefault(name, Counter())["f"] += 1
+    for i, gender in arrays.gendered_pronouns:
+        names = names_in.get(arrays.sentence[i])
+        if quote_of_token[i] < 0 and names is not None and len(names) == 1:
+            votes.setdefault(next(iter(names)), Counter())[gender] += 1
     for name, counter in votes.items():
         if name in genders:
             continue
@@ -292,7 +393,14 @@ def _person_genders(doc: Doc, article_persons: Sequence[EntityMention], person_a
 
 
 def _is_reporting_verb(token: Token) -> bool:
-    return token.pos_ in ("VERB", "AUX") and token.lemma_.lower() in REPORTING_VERBS
+    if token.pos_ not in ("VERB", "AUX") or token.lemma_.lower() not in REPORTING_VERBS:
+        return False
+    # "so-called" marks a scare quote: nobody is being quoted.
+    doc = token.doc
+    before = doc[token.i - 1] if token.i > 0 else None
+    if before is not None and before.text == "-" and token.i > 1:
+        before = doc[token.i - 2]
+    return before is None or before.lower_ != "so"
 
 
 def _is_cue(token: Token) -> bool:
@@ -431,9 +539,10 @@ def _speaker_of(token: Token | None, article: _Article) -> _Source | None:
         return _Source(token.idx, person.canonical, "person", article.genders.get(person.canonical))
     other = article.mention_at.get(token.i)
     if other is not None and other.type != "PERSON":
-        return _Source(token.idx, other.canonical, "organisation", None, plural=True)
+        return _Source(token.idx, other.canonical, "organisation", None, plural=True, human=False)
     if token.ent_type_ in _SPEAKER_ORG_TYPES:
-        return _Source(token.idx, re.sub(r"^(?:the|The)\s+", "", token.text), "organisation", None, plural=True)
+        name = re.sub(r"^(?:the|The)\s+", "", token.text)
+        return _Source(token.idx, name, "organisation", None, plural=True, human=False)
     description = _description(token, article)
     if not description:
         return None
@@ -447,13 +556,14 @@ def _speaker_of(token: Token | None, article: _Article) -> _Source | None:
     else:
         article.descriptions.append((token.idx, head, plural, description))
     kind = "anonymous" if token.pos_ == "NOUN" else "unknown"
-    return _Source(token.idx, description, kind, _noun_gender(token), plural=plural)
+    human = head in _PERSON_NOUNS or token.pos_ == "PROPN"
+    return _Source(token.idx, description, kind, _noun_gender(token), plural=plural, human=human)
 
 
 def _fits(source: _Source, pronoun: str) -> bool:
     if pronoun in _MALE_PRONOUNS or pronoun in _FEMALE_PRONOUNS:
         wanted = "m" if pronoun in _MALE_PRONOUNS else "f"
-        return source.kind != "organisation" and not source.plural and source.gender in (None, wanted)
+        return source.human and source.kind != "organisation" and not source.plural and source.gender in (None, wanted)
     if pronoun in ("they", "them", "we", "it"):
         return source.kind == "organisation" or source.plural
     return False
@@ -463,17 +573,18 @@ _PRONOUN_REACH = 4  # paragraphs back a pronoun may look for its antecedent
 
 
 def _resolve_pronoun(token: Token, article: _Article) -> _Source | None:
-    """The nearest earlier attribution source outside quotes that fits the pronoun, else the
-    nearest earlier person outside quotes that fits it, within a few paragraphs."""
+    """The nearest earlier attribution source or person subject outside quotes that fits the
+    pronoun, within a few paragraphs; a bare earlier person mention when neither does."""
     pronoun = token.lower_
     paragraph = article.paragraph(token.idx)
-    for source in reversed(article.sources):
-        if source.position >= token.idx:
-            continue
+    candidates = [s for s in article.sources if s.position < token.idx]
+    candidates += [s for s in article.subjects if s.position < token.idx]
+    candidates.sort(key=lambda s: s.position)
+    for source in reversed(candidates):
         if paragraph - article.paragraph(source.position) > _PRONOUN_REACH:
             break
         if _fits(source, pronoun):
-            return _Source(token.idx, source.speaker, source.kind, source.gender, source.plural)
+            return _Source(token.idx, source.speaker, source.kind, source.gender, source.plural, source.human)
     if pronoun in _MALE_PRONOUNS or pronoun in _FEMALE_PRONOUNS:
         for m in reversed(article.persons):
             if m.end > token.idx:
@@ -486,17 +597,38 @@ def _resolve_pronoun(token: Token, article: _Article) -> _Source | None:
     return None
 
 
-def _collect_sources(article: _Article) -> dict[int, _Source | None]:
-    """Every reporting word outside quotes and the source it credits, in text order: the
-    antecedents pronouns look back to. Returns the speaker found for each cue token."""
+def _main_clause(verb: Token) -> bool:
+    return verb.dep_ == "ROOT" or (verb.dep_ == "conj" and verb.head.dep_ == "ROOT")
+
+
+def _collect_sources(article: _Article, arrays: _TokenArrays) -> dict[int, _Source | None]:
+    """Every reporting word outside quotes and the source it credits, in text order, and the
+    people who are subjects of main clauses: the antecedents pronouns look back to. Returns the
+    speaker found for each cue token."""
+    doc = article.doc
     found: dict[int, _Source | None] = {}
-    for token in article.doc:
-        if article.in_quote(token) or not _is_cue(token):
-            continue
-        source = _speaker_of(_source_token(token, article), article)
-        found[token.i] = source
-        if source is not None:
-            article.sources.append(source)
+    candidates = sorted(
+        [(i, True) for i in arrays.subjects if article.quote_of_token[i] < 0]
+        + [(i, False) for i in arrays.cues if article.quote_of_token[i] < 0]
+    )
+    for i, is_subject in candidates:
+        token = doc[i]
+        if is_subject:
+            # Subjects of main clauses only: the salient people a later "he" or "she" goes back to.
+            if not _main_clause(token.head):
+                continue
+            if i in article.person_at:
+                person = article.person_at[i]
+                gender = article.genders.get(person.canonical)
+                article.subjects.append(_Source(token.idx, person.canonical, "person", gender))
+            elif token.pos_ == "PROPN" and token.is_title and i not in article.mention_at and not token.ent_type_:
+                # A name the entity model missed ("Ham made it clear he ...").
+                article.subjects.append(_Source(token.idx, token.text, "person", None))
+        elif _is_cue(token):
+            source = _speaker_of(_source_token(token, article), article)
+            found[i] = source
+            if source is not None:
+                article.sources.append(source)
     return found
 
 
@@ -603,6 +735,13 @@ def _dash_source(quote: QuotedSpan, article: _Article) -> _Source | None:
     return _speaker_of(doc[i], article)
 
 
+def _after_so_called(span: Span) -> bool:
+    """A "so-called" phrase is the writer's scare quote, not somebody's words."""
+    doc = span.doc
+    words = [t.lower_ for t in doc[max(0, span.start - 5) : span.start] if t.text not in ("-", "“", '"')]
+    return words[-2:] == ["so", "called"] or words[-1:] == ["so-called"]
+
+
 def _is_title(span: Span, article: _Article) -> bool:
     """A title of a show or work, or a nickname inside a name, rather than a quote: a short
     capitalised phrase introduced by "on", "titled", a broadcaster's possessive or a noun such as
@@ -640,7 +779,8 @@ def extract_quotes(doc: Doc, entities: Sequence[EntityMention]) -> list[dict[str
     for n, (lo, hi) in enumerate(ranges):
         for i in range(lo, hi):
             quote_of_token[i] = n
-    token_starts = [t.idx for t in doc]
+    arrays = _token_arrays(doc)
+    token_starts = arrays.starts
     person_at, mention_at = _index_mentions(token_starts, entities)
     persons = [m for m in entities if m.type == "PERSON"]
     outside_persons = [m for m in persons if not any(q.start - 1 <= m.start < q.end + 1 for q in spans)]
@@ -651,11 +791,11 @@ def extract_quotes(doc: Doc, entities: Sequence[EntityMention]) -> list[dict[str
         persons=outside_persons,
         person_at=person_at,
         mention_at=mention_at,
-        genders=_person_genders(doc, persons, person_at, quote_of_token),
+        genders=_person_genders(persons, person_at, quote_of_token, arrays),
         paragraph_starts=[0] + [m.end() for m in re.finditer(r"\n+", text)],
         token_starts=token_starts,
     )
-    cue_sources = _collect_sources(article)
+    cue_sources = _collect_sources(article, arrays)
 
     results: list[dict[str, Any]] = []
     pending: list[dict[str, Any]] = []  # quotes of the current paragraph still without a speaker
@@ -664,7 +804,7 @@ def extract_quotes(doc: Doc, entities: Sequence[EntityMention]) -> list[dict[str
         if token_range[1] <= token_range[0]:
             continue
         span = doc.char_span(q.start, q.end, alignment_mode="expand")
-        if span is None or _is_title(span, article):
+        if span is None or _is_title(span, article) or _after_so_called(span):
             continue
         paragraphs = (article.paragraph(q.start), article.paragraph(q.end))
         source: _Source | None = _dash_source(q, article)
@@ -682,7 +822,9 @@ def extract_quotes(doc: Doc, entities: Sequence[EntityMention]) -> list[dict[str
         paragraph = article.paragraph(q.start)
         if source is None and cue is None and previous is not None and previous["_paragraph"] == paragraph:
             source, verb = previous["_source"], previous["reporting_verb"]
-        if source is None and cue is None and clause is not None:
+        # Only the subject of the clause a quoted phrase sits in: a guess, not a credit.
+        guessed = source is None and cue is None and clause is not None
+        if guessed and clause is not None:
             source = _speaker_of(next(c for c in clause.children if c.dep_ == "nsubj"), article)
         quote: dict[str, Any] = {
             "text": text[q.start : q.end],
@@ -693,13 +835,16 @@ def extract_quotes(doc: Doc, entities: Sequence[EntityMention]) -> list[dict[str
             "end_char": q.end,
             "_source": source,
             "_paragraph": paragraph,
-            "_cued": cue is not None,
+            "_credited": (cue is not None or source is not None) and not guessed,
         }
         if pending and pending[-1]["_paragraph"] != paragraph:
             pending.clear()
         if source is not None:
             for earlier in pending:  # "“A.” “B,” he said.": the later cue speaks for both
-                earlier.update(speaker=source.speaker, speaker_kind=source.kind, reporting_verb=verb, _source=source)
+                earlier.update(
+                    speaker=source.speaker, speaker_kind=source.kind, reporting_verb=verb, _source=source,
+                    _credited=True,
+                )
             pending.clear()
         else:
             pending.append(quote)
@@ -709,9 +854,9 @@ def extract_quotes(doc: Doc, entities: Sequence[EntityMention]) -> list[dict[str
     kept = []
     for quote in results:
         # A short quoted phrase nobody is credited with is a scare quote, not a quote.
-        if quote["speaker"] is None and len(quote["text"].split()) < 3 and not quote["_cued"]:
+        if quote["speaker"] is None and not quote["_credited"] and len(quote["text"].split()) < 3:
             continue
-        for key in ("_source", "_paragraph", "_cued"):
+        for key in ("_source", "_paragraph", "_credited"):
             quote.pop(key)
         kept.append(quote)
     return kept
@@ -734,4 +879,4 @@ def _continue_paragraphs(results: list[dict[str, Any]], article: _Article) -> No
         if not candidates:
             continue
         last = max(candidates, key=lambda s: s.position)
-        quote.update(speaker=last.speaker, speaker_kind=last.kind, _source=last)
+        quote.update(speaker=last.speaker, speaker_kind=last.kind, _source=last, _credited=True)

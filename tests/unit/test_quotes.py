@@ -1,0 +1,167 @@
+"""Quote detection and speaker attribution (tasks.quotes), one hand-written case per error class.
+
+The sentences are written for these tests; they parse with the project's spaCy model like ordinary
+news prose. Each test names the rule it covers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from newsflow.tasks.extract import extract_entities
+from newsflow.tasks.nlp import parse
+from newsflow.tasks.quotes import extract_quotes, find_quoted_spans
+
+TEXTS = {
+    "wide_verb": "Governor Paul Menzies reiterated that “the budget will balance next year.”",
+    "shouted": "“Get out of my office now,” Sarah Whitfield shouted at the reporters.",
+    "multi_sentence": (
+        "“We knew the bridge was failing. Nobody listened to the engineers. Now the town pays "
+        "the price,” said Mayor Tom Hadley."
+    ),
+    "after_question": "“Why would anyone trust this board again? Where did the money go?” Linda Park asked.",
+    "participle": (
+        "Senator Mark Duval attacked the proposal on Tuesday, saying, “This plan will raise taxes "
+        "on every working family.”"
+    ),
+    "according_to": (
+        "The factory will close in March, according to Karen Fisher, who called the decision "
+        "“a betrayal of the workers.”"
+    ),
+    "pronoun_name_in_quote": (
+        "Robert Klein spoke at the rally on Friday.\n\n"
+        "“Mike Turner has never done anything for this county,” he said."
+    ),
+    "pronoun_gender": (
+        "Mary Ellison met John Carver at the courthouse on Monday.\n\n"
+        "“The settlement is fair to both sides,” she said."
+    ),
+    "possessor": "Donald Trump’s son said the campaign “will keep fighting until the very end.”",
+    "show_title": (
+        "Senator Ann Rowe said on NBC’s “Meet the Press” that the vote would be delayed.\n\n"
+        "She spoke with Rep. Robert C. “Bobby” Scott before the show."
+    ),
+    "relative_that": (
+        "The agency released a statement that said “the water is safe to drink again.”"
+    ),
+    "dash_credit": (
+        "Readers sent us their views.\n\n"
+        "“The debate changed my mind about the election.” ― Maria Lopez"
+    ),
+    "continuation": (
+        "“We will appeal the ruling,” said Daniel Ortiz, the company’s lawyer.\n\n"
+        "“The court ignored the evidence that was in front of it.”"
+    ),
+    "outermost_cue": (
+        "Janet Hughes said the report called the merger “a complete disaster for consumers.”"
+    ),
+    "next_paragraph_cue": (
+        "The town has waited years for “a real answer from the state.”\n\n"
+        "Peter Vance said on Monday that the money had arrived."
+    ),
+    "scare_quote": "Investors put money into a so-called “philanthropub” in the old mill.",
+    "markup": '<tweet author="janedoe" tweet_id="12345">A tweet about the game.</tweet>',
+    "dateline_time": (
+        "5:45 p.m.\n\n"
+        "The campaign is calling the new poll “deeply flawed and unreliable.”"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def quotes() -> dict[str, list[dict[str, Any]]]:
+    docs = parse(list(TEXTS.values()))
+    return {name: extract_quotes(doc, extract_entities(doc)) for name, doc in zip(TEXTS, docs, strict=True)}
+
+
+def _one(quotes: dict[str, list[dict[str, Any]]], name: str, starts: str) -> dict[str, Any]:
+    found = [q for q in quotes[name] if q["text"].startswith(starts)]
+    assert len(found) == 1, quotes[name]
+    return found[0]
+
+
+def test_reporting_verbs_beyond_say(quotes: dict[str, list[dict[str, Any]]]) -> None:
+    assert _one(quotes, "wide_verb", "the budget")["speaker"] == "Paul Menzies"
+    shouted = _one(quotes, "shouted", "Get out")
+    assert (shouted["speaker"], shouted["reporting_verb"]) == ("Sarah Whitfield", "shout")
+
+
+def test_verb_after_a_multi_sentence_quote(quotes: dict[str, list[dict[str, Any]]]) -> None:
+    assert _one(quotes, "multi_sentence", "We knew")["speaker"] == "Tom Hadley"
+    asked = _one(quotes, "after_question", "Why would")
+    assert (asked["speaker"], asked["reporting_verb"]) == ("Linda Park", "ask")
+
+
+def test_participle_takes_the_subject_of_its_head_verb(quotes: dict[str, list[dict[str, Any]]]) -> None:
+    quote = _one(quotes, "participle", "This plan")
+    assert (quote["speaker"], quote["reporting_verb"]) == ("Mark Duval", "say")
+
+
+def test_according_to_and_relative_clause(quotes: dict[str, list[dict[str, Any]]]) -> None:
+    assert _one(quotes, "according_to", "a betrayal")["speaker"] == "Karen Fisher"
+
+
+def test_pronoun_skips_names_inside_quotes(quotes: dict[str, list[dict[str, Any]]]) -> None:
+    quote = _one(quotes, "pronoun_name_in_quote", "Mike Turner")
+    assert (quote["speaker"], quote["speaker_kind"]) == ("Robert Klein", "person")
+
+
+def test_pronoun_skips_names_of_the_other_gender(quotes: dict[str, list[dict[str, Any]]]) -> None:
+    assert _one(quotes, "pronoun_gender", "The settlement")["speaker"] == "Mary Ellison"
+
+
+def test_possessor_is_not_the_speaker(quotes: dict[str, list[dict[str, Any]]]) -> None:
+    quote = _one(quotes, "possessor", "will keep")
+    assert quote["speaker"] is not None and quote["speaker"].endswith("son")
+    assert quote["speaker_kind"] == "anonymous"
+
+
+def test_titles_and_nicknames_are_not_quotes(quotes: dict[str, list[dict[str, Any]]]) -> None:
+    assert quotes["show_title"] == []
+
+
+def test_relative_pronoun_is_not_a_speaker(quotes: dict[str, list[dict[str, Any]]]) -> None:
+    quote = _one(quotes, "relative_that", "the water")
+    assert quote["speaker"] not in ("that", "which", None)
+    assert quote["speaker"].endswith("statement")
+
+
+def test_dash_credit_after_the_quote(quotes: dict[str, list[dict[str, Any]]]) -> None:
+    assert _one(quotes, "dash_credit", "The debate")["speaker"] == "Maria Lopez"
+
+
+def test_quote_paragraph_continues_the_previous_speaker(quotes: dict[str, list[dict[str, Any]]]) -> None:
+    assert _one(quotes, "continuation", "We will appeal")["speaker"] == "Daniel Ortiz"
+    assert _one(quotes, "continuation", "The court ignored")["speaker"] == "Daniel Ortiz"
+
+
+def test_outermost_reporting_word_wins(quotes: dict[str, list[dict[str, Any]]]) -> None:
+    assert _one(quotes, "outermost_cue", "a complete disaster")["speaker"] == "Janet Hughes"
+
+
+def test_cue_of_the_next_paragraph_is_not_used(quotes: dict[str, list[dict[str, Any]]]) -> None:
+    for quote in quotes["next_paragraph_cue"]:
+        assert quote["speaker"] != "Peter Vance"
+
+
+def test_scare_quotes_and_markup_are_not_quotes(quotes: dict[str, list[dict[str, Any]]]) -> None:
+    assert quotes["scare_quote"] == []
+    assert quotes["markup"] == []
+
+
+def test_times_are_never_speakers(quotes: dict[str, list[dict[str, Any]]]) -> None:
+    quote = _one(quotes, "dateline_time", "deeply flawed")
+    assert quote["speaker"] is None or not quote["speaker"][:1].isdigit()
+
+
+def test_find_quoted_spans_cuts_multi_paragraph_quotes() -> None:
+    text = "“First paragraph of the quote.\n\n“Second paragraph,” she said."
+    spans = [text[s.start : s.end] for s in find_quoted_spans(text)]
+    assert spans == ["First paragraph of the quote.", "Second paragraph,"]
+    # A stray mark pairs the closing mark of one quote with the opening mark of the next.
+    stray = 'He wrote "yes" and then" a stray mark "no'
+    assert [stray[s.start : s.end] for s in find_quoted_spans(stray)] == ["yes"]
+    unbalanced = "“Opened and never closed.\n\nThe next paragraph is plain prose.”"
+    assert [unbalanced[s.start : s.end] for s in find_quoted_spans(unbalanced)] == ["Opened and never closed."]
