@@ -9,7 +9,7 @@ from functools import lru_cache
 from typing import Any
 
 from newsflow.tasks.extract import Extraction, Mention
-from newsflow.tasks.geo import resolve_places
+from newsflow.tasks.geo import PlaceQuery, gazetteer, resolve_places
 
 _WORD = re.compile(r"[a-z][a-z'-]*")
 
@@ -122,23 +122,91 @@ def keywords(phrases: list[tuple[str, int, float]], limit: int = 10) -> list[str
     return sorted(scores, key=lambda p: -scores[p])[:limit]
 
 
-def geocode(entities: list[Mention]) -> list[dict[str, Any]]:
-    places = [m for m in entities if m.type in ("GPE", "LOC")]
-    resolutions = resolve_places([m.canonical for m in places])
+# Entity types whose names may carry a place inside ("the Mansfield Police Department",
+# "University of Texas"); the place is kept only when the article backs it.
+_CARRIER_TYPES = ("ORG", "FAC", "EVENT", "WORK_OF_ART", "PRODUCT")
+_CAPITALISED = re.compile(r"[A-Z][\w.'’-]*")
+
+
+def _embedded_places(mention: Mention) -> list[PlaceQuery]:
+    """Place-name candidates inside a mention: the whole name, its leading capitalised words
+    ("Mansfield" in "Mansfield Police Department") or what follows "of" ("University of Texas")."""
+    text = mention.text
+    lead = len(text) - len(text.lstrip())
+    if text[lead:].lower().startswith("the "):
+        lead += 4
+    words = [(m.start(), m.end()) for m in _CAPITALISED.finditer(text, lead)]
+    spans: list[tuple[int, int]] = []
+    if words and words[0][0] == lead:
+        # Longest run of leading capitalised words first, shortest last; one of them is the place.
+        run = [words[0]]
+        for w in words[1:]:
+            if text[run[-1][1]:w[0]] == " ":
+                run.append(w)
+            else:
+                break
+        spans += [(run[0][0], run[n - 1][1]) for n in range(min(len(run), 3), 0, -1)]
+    of = text.rfind(" of ")
+    if of > 0:
+        tail = [w for w in words if w[0] > of]
+        if tail and tail[0][0] == of + 4:
+            spans.append((tail[0][0], tail[-1][1]))
+    gaz = gazetteer()
+    for start, end in spans:
+        name = text[start:end].rstrip(".,'’").removesuffix("’s").removesuffix("'s")
+        if name and gaz.candidates(name):
+            return [PlaceQuery(name, mention.start + start, mention.start + start + len(name), embedded=True)]
+    return []
+
+
+def _place_queries(entities: list[Mention]) -> list[tuple[PlaceQuery, str]]:
+    """(query, the text as written) for each place mention."""
+    queries: list[tuple[PlaceQuery, str]] = []
+    gaz = gazetteer()
+    for m in entities:
+        if m.type in ("GPE", "LOC"):
+            queries.append((PlaceQuery(m.canonical or m.text, m.start, m.end), m.text))
+        elif m.type == "NORP":
+            if gaz.demonym_candidates(m.text):
+                queries.append((PlaceQuery(m.text, m.start, m.end, demonym=True), m.text))
+        elif m.type == "PERSON" and m.canonical == m.text.strip() and " " not in m.canonical:
+            # A lone capitalised word typed as a person that no fuller name in the article explains:
+            # often a town ("Alexandria woman charged ..."); kept only when the article backs it.
+            if gaz.candidates(m.text):
+                queries.append((PlaceQuery(m.text, m.start, m.end, embedded=True), m.text))
+        elif m.type in _CARRIER_TYPES:
+            queries.extend((q, q.name) for q in _embedded_places(m))
+    return queries
+
+
+def geocode(entities: list[Mention], text: str | None = None) -> list[dict[str, Any]]:
+    """Location rows for an article's place mentions: GPE/LOC, nationality words (NORP), and place
+    names inside other entities; each row has the GeoNames id, feature class/code and divisions."""
+    pairs = _place_queries(entities)
+    resolutions = resolve_places([query for query, _ in pairs], text)
+    gaz = gazetteer()
     rows = []
-    for mention, res in zip(places, resolutions, strict=True):
+    for (query, written), res in zip(pairs, resolutions, strict=True):
+        if query.embedded and res.place is None:
+            continue  # a name inside an organisation that the article does not back is no place mention
         place = res.place
         rows.append({
-            "text": mention.text,
+            "text": written,
             "canonical_name": place.name if place else None,
             "country_code": place.country_code if place else None,
             "feature_type": place.feature_type if place else None,
+            "feature_class": place.feature_class if place else None,
+            "feature_code": place.feature_code if place else None,
+            "admin1_code": place.admin1 if place else None,
+            "admin1_name": gaz.admin1_name(place) if place else None,
+            "admin2_code": place.admin2 if place else None,
+            "admin2_name": gaz.admin2_name(place) if place else None,
             "latitude": place.latitude if place else None,
             "longitude": place.longitude if place else None,
             "geonames_id": place.geonames_id if place else None,
             "unresolved_reason": res.reason,
-            "start_char": mention.start,
-            "end_char": mention.end,
+            "start_char": query.start,
+            "end_char": query.end,
         })
     return rows
 
@@ -148,7 +216,7 @@ def enrich_article(text: str, extraction: Extraction) -> Enrichment:
         tone=tone(text),
         themes=themes(text),
         keywords=keywords(extraction.phrases),
-        locations=geocode(extraction.entities),
+        locations=geocode(extraction.entities, text),
         quote_tones=[tone(q["text"])["tone"] for q in extraction.quotes],
     )
 
