@@ -9,7 +9,7 @@ from functools import lru_cache
 from typing import Any
 
 from newsflow.tasks.extract import Extraction, Mention
-from newsflow.tasks.geo import PlaceQuery, gazetteer, resolve_places
+from newsflow.tasks.geo import COUNTY_WORDS, PlaceQuery, gazetteer, resolve_places
 
 _WORD = re.compile(r"[a-z][a-z'-]*")
 
@@ -128,35 +128,61 @@ _CARRIER_TYPES = ("ORG", "FAC", "EVENT", "WORK_OF_ART", "PRODUCT")
 _CAPITALISED = re.compile(r"[A-Z][\w.'’-]*")
 
 
-def _embedded_places(mention: Mention) -> list[PlaceQuery]:
-    """Place-name candidates inside a mention: the whole name, its leading capitalised words
-    ("Mansfield" in "Mansfield Police Department") or what follows "of" ("University of Texas")."""
+def _embedded_places(mention: Mention, county_only: bool = False) -> list[PlaceQuery]:
+    """Place-name candidates inside a mention: the whole name or each item of a list ("Grant,
+    Mahnomen"), its leading or trailing capitalised words ("Mansfield" in "Mansfield Police
+    Department", "Education Minnesota") or what follows "of" ("University of Texas").
+    county_only: keep only names with a county word (inside a person's name)."""
     text = mention.text
     lead = len(text) - len(text.lstrip())
     if text[lead:].lower().startswith("the "):
         lead += 4
     words = [(m.start(), m.end()) for m in _CAPITALISED.finditer(text, lead)]
+    if not words:
+        return []
+    runs: list[list[tuple[int, int]]] = [[words[0]]]
+    for w in words[1:]:
+        if text[runs[-1][-1][1]:w[0]] == " ":
+            runs[-1].append(w)
+        else:
+            runs.append([w])
     spans: list[tuple[int, int]] = []
-    if words and words[0][0] == lead:
-        # Longest run of leading capitalised words first, shortest last; one of them is the place.
-        run = [words[0]]
-        for w in words[1:]:
-            if text[run[-1][1]:w[0]] == " ":
-                run.append(w)
-            else:
-                break
-        spans += [(run[0][0], run[n - 1][1]) for n in range(min(len(run), 3), 0, -1)]
+    separators = [text[a[-1][1]:b[0][0]] for a, b in zip(runs, runs[1:], strict=False)]
+    # A list of names typed as one entity ("Grant, Mahnomen and Becker"): each item on its own.
+    spans_list = [(run[0][0], run[-1][1]) for run in runs] if separators and all(
+        sep in (", ", " and ", ", and ") for sep in separators) else []
+    first, last = runs[0], runs[-1]
+    if first[0][0] == lead:
+        spans += [(first[0][0], first[n - 1][1]) for n in range(min(len(first), 3), 0, -1)]
     of = text.rfind(" of ")
-    if of > 0:
-        tail = [w for w in words if w[0] > of]
-        if tail and tail[0][0] == of + 4:
-            spans.append((tail[0][0], tail[-1][1]))
+    if of > 0 and last[0][0] == of + 4:
+        spans.append((last[0][0], last[-1][1]))
+    if len(last) <= 3 and last[-1][1] == len(text.rstrip()) and last is not first:
+        spans.append((last[0][0], last[-1][1]))
     gaz = gazetteer()
-    for start, end in spans:
-        name = text[start:end].rstrip(".,'’").removesuffix("’s").removesuffix("'s")
-        if name and gaz.candidates(name):
-            return [PlaceQuery(name, mention.start + start, mention.start + start + len(name), embedded=True)]
-    return []
+    found: list[PlaceQuery] = []
+    for start, end in spans_list or spans:
+        for name in _name_variants(text[start:end]):
+            if county_only and not COUNTY_WORDS.search(name.lower()):
+                continue
+            if gaz.candidates(name):
+                found.append(PlaceQuery(name, mention.start + start, mention.start + start + len(name), embedded=True))
+                break
+        if found and not spans_list:
+            break
+    return found
+
+
+def _name_variants(name: str) -> list[str]:
+    """The name as written, then without a possessive, a trailing comma or a sentence's full stop
+    ("Mount Hood's" -> "Mount Hood"; "U.S." keeps its dots)."""
+    variants = [name]
+    for suffix in ("’s", "'s", ",", "’", "'"):
+        if name.endswith(suffix):
+            variants.append(name[: -len(suffix)])
+    if name.endswith(".") and name.count(".") == 1:
+        variants.append(name[:-1])
+    return variants
 
 
 def _place_queries(entities: list[Mention]) -> list[tuple[PlaceQuery, str]]:
@@ -169,20 +195,59 @@ def _place_queries(entities: list[Mention]) -> list[tuple[PlaceQuery, str]]:
         elif m.type == "NORP":
             if gaz.demonym_candidates(m.text):
                 queries.append((PlaceQuery(m.text, m.start, m.end, demonym=True), m.text))
-        elif m.type == "PERSON" and m.canonical == m.text.strip() and " " not in m.canonical:
-            # A lone capitalised word typed as a person that no fuller name in the article explains:
-            # often a town ("Alexandria woman charged ..."); kept only when the article backs it.
-            if gaz.candidates(m.text):
+            elif gaz.candidates(m.text):  # a town the model took for a group ("Pewaukee")
                 queries.append((PlaceQuery(m.text, m.start, m.end, embedded=True), m.text))
+        elif m.type == "PERSON":
+            if m.canonical == m.text.strip() and " " not in m.canonical:
+                # A lone capitalised word typed as a person that no fuller name in the article
+                # explains: often a town ("Alexandria woman charged ..."); kept when the article backs it.
+                if gaz.candidates(m.text):
+                    queries.append((PlaceQuery(m.text, m.start, m.end, embedded=True), m.text))
+            else:
+                queries.extend((q, q.name) for q in _embedded_places(m, county_only=True))
         elif m.type in _CARRIER_TYPES:
             queries.extend((q, q.name) for q in _embedded_places(m))
     return queries
+
+
+_NAME_RUN = re.compile(r"\b[A-Z][A-Za-z'’.-]*[A-Za-z](?:\s+[A-Z][A-Za-z'’.-]*[A-Za-z]){0,2}\b")
+_SENTENCE_START = re.compile(r"(?:^|[.!?:;\"“”(\n]\s*|\s[-–—]\s)$")
+
+
+def _untagged_places(text: str, entities: list[Mention]) -> list[tuple[PlaceQuery, str]]:
+    """Capitalised names the entity model left untagged that the gazetteer knows ("MANSFIELD --",
+    "... near Elbow Lake"). They are kept only when the article backs them (embedded queries).
+    A single word is skipped at a sentence start, when it also occurs in lower case in the
+    article, or when it is part of a person's name there."""
+    taken = sorted((m.start, m.end) for m in entities)
+    person_words = {w.lower() for m in entities if m.type == "PERSON" for w in m.text.split()}
+    lowered_words = set(re.findall(r"\b[a-z][a-z'-]+\b", text))
+    gaz = gazetteer()
+    found: list[tuple[PlaceQuery, str]] = []
+    for match in _NAME_RUN.finditer(text):
+        start, end = match.span()
+        if any(a < end and start < b for a, b in taken):
+            continue
+        words = match.group().split()
+        # The longest known sub-run from the left ("Elbow Lake Township" -> "Elbow Lake").
+        for n in range(len(words), 0, -1):
+            name = " ".join(words[:n])
+            if n == 1 and (name.lower() in lowered_words or name.lower() in person_words
+                           or _SENTENCE_START.search(text[max(0, start - 3):start]) is not None):
+                break
+            if gaz.candidates(name):
+                found.append((PlaceQuery(name, start, start + len(name), embedded=True), name))
+                break
+    return found
 
 
 def geocode(entities: list[Mention], text: str | None = None) -> list[dict[str, Any]]:
     """Location rows for an article's place mentions: GPE/LOC, nationality words (NORP), and place
     names inside other entities; each row has the GeoNames id, feature class/code and divisions."""
     pairs = _place_queries(entities)
+    if text is not None:
+        pairs += _untagged_places(text, entities)
+        pairs.sort(key=lambda pair: pair[0].start or 0)
     resolutions = resolve_places([query for query, _ in pairs], text)
     gaz = gazetteer()
     rows = []

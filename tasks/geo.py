@@ -46,7 +46,9 @@ MILLION_CITY_BONUS = 1.5  # "New York", "Moscow": the city, over the division of
 ADMIN1_SUPPORT = 3.5  # per other mention likely in the same first-level division
 COUNTRY_SUPPORT = 1.0  # per other mention likely in the same country
 SUPPORT_CAP = 4.0
-COVERAGE = 0.3  # division support for merely having a candidate there
+COVERAGE = 0.3
+PROXIMITY_BONUS = 1.5  # per other name whose favourite lies within ~80 km
+POPULATION_WEIGHT = 1.0  # division support for merely having a candidate there
 QUALIFIER_BONUS = 12.0  # "Alexandria, La.": the qualifier decides
 ITERATIONS = 3
 # A populated place this small is only taken with backing from the article (same division or a
@@ -240,7 +242,7 @@ def _primary_key(name: str) -> str:
 def _prior(place: Place, key: str) -> float:
     kind = place.feature_type
     if kind == "city":
-        prior = math.log10(max(place.population, 100))
+        prior = POPULATION_WEIGHT * math.log10(max(place.population, 100))
         if place.is_capital:
             prior += CAPITAL_BONUS
         if place.population >= 1_000_000:
@@ -280,6 +282,32 @@ def _qualifiers(query: PlaceQuery, text: str | None, gaz: Gazetteer) -> tuple[se
     return countries, divisions
 
 
+# Words around a place name that locate within or around it ("Northwest D.C.", "Fargo city",
+# "Oakport Township"); when the whole phrase is unknown, the place it is built on is taken.
+_AROUND_PREFIX = re.compile(
+    r"^(?:north|south|east|west|northwest|northeast|southwest|southeast|northern|southern|eastern|western|"
+    r"central|downtown|greater|metro|metropolitan|suburban|rural|upstate|downstate|uptown|midtown|inner)\s+")
+_AROUND_SUFFIX = re.compile(r"\s+(?:city|town|township|village|area|region|metro|suburbs|borough)$")
+
+
+def _core_candidates(name: str, gaz: Gazetteer) -> list[Place]:
+    key = normalise(name).removeprefix("the ")
+    for pattern in (_AROUND_SUFFIX, _AROUND_PREFIX):
+        core = pattern.sub("", key)
+        if core != key and core:
+            found = gaz.candidates(core)
+            if found:
+                return found
+    return []
+
+
+def _close(lat1: float, lon1: float, lat2: float, lon2: float, km: float = 80.0) -> bool:
+    """Within about km of each other (equirectangular: cheap, and exact enough at this range)."""
+    dy = (lat2 - lat1) * 111.2
+    dx = (lon2 - lon1) * 111.2 * math.cos(math.radians((lat1 + lat2) / 2))
+    return dx * dx + dy * dy < km * km
+
+
 def _softmax(scores: list[float]) -> list[float]:
     top = max(scores)
     weights = [math.exp(s - top) for s in scores]
@@ -312,7 +340,8 @@ def resolve_places(queries: Sequence[str | PlaceQuery], text: str | None = None)
         else:
             cands = gaz.candidates(members[0].name.split(",")[0] if "," in members[0].name else members[0].name)
             if not cands:
-                cands = gaz.candidates(members[0].name) or gaz.demonym_candidates(members[0].name)
+                cands = (gaz.candidates(members[0].name) or gaz.demonym_candidates(members[0].name)
+                         or _core_candidates(members[0].name, gaz))
         countries: set[str] = set()
         divisions: set[tuple[str, str]] = set()
         for member in members:
@@ -366,10 +395,22 @@ def resolve_places(queries: Sequence[str | PlaceQuery], text: str | None = None)
         for dmass in by_division:
             for dk, v in dmass.items():
                 total_division[dk] = total_division.get(dk, 0.0) + v
+        # Points of the other names' current favourites (cities only: a country's point says little).
+        anchors: list[tuple[int, float, float, float]] = []
+        for idx, (cands, probs) in enumerate(zip(candidates, probabilities, strict=True)):
+            if cands:
+                top = max(range(len(cands)), key=probs.__getitem__)
+                fav = cands[top]
+                if fav.feature_type == "city" and fav.latitude is not None and fav.longitude is not None:
+                    anchors.append((idx, fav.latitude, fav.longitude, probs[top] * (0.5 if embedded_only[idx] else 1.0)))
         scores = []
         for idx, (cands, prior) in enumerate(zip(candidates, priors, strict=True)):
             row = []
             for place, base in zip(cands, prior, strict=True):
+                if PROXIMITY_BONUS and place.latitude is not None and place.longitude is not None:
+                    near = sum(weight for other, lat, lon, weight in anchors if other != idx
+                               and _close(place.latitude, place.longitude, lat, lon))
+                    base = base + PROXIMITY_BONUS * min(2.0, near)
                 own_country = by_country[idx].get(place.country_code or "", 0.0)
                 country_support = total_country.get(place.country_code or "", 0.0) - own_country
                 score = base + COUNTRY_SUPPORT * min(SUPPORT_CAP, country_support)
