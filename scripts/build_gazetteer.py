@@ -6,7 +6,9 @@ Sources (all GeoNames data, CC BY 4.0, "GeoNames, geonames.org", http://www.geon
 - ../shared/geo (see its README): countryInfo.txt, admin1_with_coords.tsv (first-level divisions
   with GeoNames points at 0.1 degree), admin2Codes.txt (second-level names and ids),
   shapes_simplified_low.json (country polygons);
-- pycountry (ISO 3166 names) for more country names; tasks/data/regions.csv (hand-made regions).
+- pycountry (ISO 3166 names) for more country names; tasks/data/regions.csv (hand-made regions);
+- public-domain US Government points: CIA World Factbook country points and US Census county
+  internal points (scripts/sources/).
 
 Country points: GeoNames places a country at a chosen reference point, not at its centroid, and for
 most countries that is the CIA World Factbook's "geographic coordinates" point. In order: the GeoNames
@@ -18,8 +20,9 @@ Output: gzipped TSV, one place per line, after '#' comment lines (the attributio
 geonameid, name, feature_class, feature_code, country_code, admin1, admin2, latitude, longitude,
 population, kind, lookup keys ('|'-separated names normalised by tasks.geo.normalise; demonyms
 prefixed '@'). kind: country | admin1 | admin2 | city | continent | region.
-US counties have no coordinates in any source here: their latitude/longitude are empty and the
-resolver places them by the article's other places in the same state.
+US counties take the Census Bureau's internal point of the county (scripts/sources/
+us_county_points.tsv, public domain, 2019 Gazetteer Files); GeoNames' own ADM2 points are not in any
+source here.
 
     python scripts/build_gazetteer.py [--shared ../shared/geo] [--min-population 500]
 """
@@ -41,6 +44,7 @@ sys.path.insert(0, str(REPO))  # newsflow.tasks.geo of this checkout (its normal
 OUTPUT = REPO / "tasks" / "data" / "gazetteer.tsv.gz"
 REGIONS_CSV = REPO / "tasks" / "data" / "regions.csv"
 FACTBOOK_POINTS = Path(__file__).resolve().parent / "sources" / "factbook_country_points.tsv"
+COUNTY_POINTS = Path(__file__).resolve().parent / "sources" / "us_county_points.tsv"
 
 # GeoNames country points published in public copies (../shared/geo/README.md, "Not found"):
 # exact where the README gives them, whole degrees otherwise (at most ~80 km off).
@@ -246,8 +250,12 @@ def build(shared: Path, min_population: int, min_population_abroad: int) -> list
             admin1_rows[record["code"]] = row
             rows.append(row)
 
-    # ---- US counties (second level): names and ids from admin2Codes, no coordinates anywhere here
+    # ---- US counties (second level): names and ids from admin2Codes, points from the Census
     county_names = {(c["state"], c["name"]) for c in gc.get_us_counties()}
+    state_fips = {code: state["fips"] for code, state in gc.get_us_states().items()}
+    county_points = {fips: (lat, lon) for fips, lat, lon in (
+        line.split("\t") for line in COUNTY_POINTS.read_text(encoding="utf-8").splitlines()
+        if line and not line.startswith("#"))}
     with (shared / "admin2Codes.txt").open(encoding="utf-8") as fh:
         for line in fh:
             code, name, asciiname, geonameid = line.rstrip("\n").split("\t")
@@ -257,7 +265,8 @@ def build(shared: Path, min_population: int, min_population_abroad: int) -> list
             alternates = _names([asciiname])
             if (admin1, name) not in county_names and not re.search(r" (County|Parish|Borough)$", name):
                 continue
-            rows.append([geonameid, name, "A", "ADM2", "US", admin1, admin2, "", "", "0", "admin2",
+            lat, lon = county_points.get(state_fips.get(admin1, "") + admin2, ("", ""))
+            rows.append([geonameid, name, "A", "ADM2", "US", admin1, admin2, lat, lon, "0", "admin2",
                          "|".join(a for a in alternates if a != name)])
 
     # ---- continents

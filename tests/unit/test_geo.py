@@ -72,15 +72,19 @@ def test_small_ambiguous_place_without_context_stays_unresolved_with_a_reason() 
     assert unknown.place is None and unknown.reason and "Xyzzyville" in unknown.reason
 
 
-def test_county_is_placed_at_its_state_neighbours() -> None:
+def test_county_resolved_by_its_state_and_placed_at_its_own_point() -> None:
     county, omaha, _ = resolve_places(["Douglas County", "Omaha", "Nebraska"])
     assert county.place and county.place.feature_code == "ADM2" and county.place.admin1 == "NE"
-    assert omaha.place and county.place.latitude == omaha.place.latitude
+    assert county.place.latitude is not None and county.place.longitude is not None
+    assert omaha.place and omaha.place.latitude is not None and omaha.place.longitude is not None
+    assert _km(county.place.latitude, county.place.longitude, omaha.place.latitude, omaha.place.longitude) < 40
 
 
-def test_county_without_any_place_of_its_state_stays_unresolved() -> None:
-    (county,) = resolve_places(["Rapides Parish"])
-    assert county.place is None and county.reason and "no coordinates" in county.reason
+def test_ambiguous_county_without_context_stays_unresolved() -> None:
+    (county,) = resolve_places(["Washington County"])
+    assert county.place is None and county.reason and "ambiguous" in county.reason
+    (only_one,) = resolve_places(["Rapides Parish"])  # one parish of that name: no ambiguity
+    assert only_one.place and only_one.place.admin1 == "LA"
 
 
 def test_normalise_folds_accents_case_and_abbreviations() -> None:
