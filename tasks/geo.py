@@ -47,7 +47,7 @@ ADMIN1_SUPPORT = 3.5  # per other mention likely in the same first-level divisio
 COUNTRY_SUPPORT = 1.0  # per other mention likely in the same country
 SUPPORT_CAP = 4.0
 COVERAGE = 0.3
-PROXIMITY_BONUS = 1.5  # per other name whose favourite lies within ~80 km
+PROXIMITY_BONUS = 2.5  # per other name with a reading within ~50-110 km
 POPULATION_WEIGHT = 1.0  # division support for merely having a candidate there
 QUALIFIER_BONUS = 12.0  # "Alexandria, La.": the qualifier decides
 ITERATIONS = 3
@@ -301,11 +301,46 @@ def _core_candidates(name: str, gaz: Gazetteer) -> list[Place]:
     return []
 
 
-def _close(lat1: float, lon1: float, lat2: float, lon2: float, km: float = 80.0) -> bool:
-    """Within about km of each other (equirectangular: cheap, and exact enough at this range)."""
-    dy = (lat2 - lat1) * 111.2
-    dx = (lon2 - lon1) * 111.2 * math.cos(math.radians((lat1 + lat2) / 2))
-    return dx * dx + dy * dy < km * km
+GRID_DEGREES = 0.5  # proximity: the same or a neighbouring half-degree cell (~50-110 km)
+
+
+def _with_proximity(candidates: list[list[Place]], priors: list[list[float]],
+                    embedded_only: list[bool]) -> list[list[float]]:
+    """Add PROXIMITY_BONUS per other name with a reading close to the candidate.
+
+    Each other name counts once, weighted by how plausible its nearby reading is next to its best
+    one (at least COVERAGE); only populated places and counties take part: a country's or a
+    state's point says little about what lies near it."""
+    cells: dict[tuple[int, int], dict[int, float]] = {}
+    for idx, (cands, prior) in enumerate(zip(candidates, priors, strict=True)):
+        if not cands:
+            continue
+        top = max(prior)
+        weight = 0.5 if embedded_only[idx] else 1.0
+        for place, score in zip(cands, prior, strict=True):
+            if place.feature_type not in ("city", "admin2") or place.latitude is None or place.longitude is None:
+                continue
+            cell = (math.floor(place.latitude / GRID_DEGREES), math.floor(place.longitude / GRID_DEGREES))
+            plausibility = weight * max(COVERAGE, math.exp(score - top))
+            names = cells.setdefault(cell, {})
+            if plausibility > names.get(idx, 0.0):
+                names[idx] = plausibility
+    out = []
+    for idx, (cands, prior) in enumerate(zip(candidates, priors, strict=True)):
+        row = []
+        for place, score in zip(cands, prior, strict=True):
+            if place.feature_type in ("city", "admin2") and place.latitude is not None and place.longitude is not None:
+                y, x = math.floor(place.latitude / GRID_DEGREES), math.floor(place.longitude / GRID_DEGREES)
+                near: dict[int, float] = {}
+                for dy in (-1, 0, 1):
+                    for dx in (-1, 0, 1):
+                        for other, plausibility in cells.get((y + dy, x + dx), {}).items():
+                            if other != idx and plausibility > near.get(other, 0.0):
+                                near[other] = plausibility
+                score += PROXIMITY_BONUS * min(2.0, sum(near.values()))
+            row.append(score)
+        out.append(row)
+    return out
 
 
 def _softmax(scores: list[float]) -> list[float]:
@@ -360,6 +395,9 @@ def resolve_places(queries: Sequence[str | PlaceQuery], text: str | None = None)
         priors.append(prior)
         embedded_only.append(all(m.embedded for m in members))
 
+    # Places lying near a reading of another name back each other ("Athens" and "Henderson County"
+    # meet in Texas only); computed once, on a grid, over every candidate of the other names.
+    priors = _with_proximity(candidates, priors, embedded_only)
     # Iterate: support from the other names' current distributions over countries and divisions.
     probabilities = [_softmax(p) if p else [] for p in priors]
     scores = priors
@@ -395,22 +433,10 @@ def resolve_places(queries: Sequence[str | PlaceQuery], text: str | None = None)
         for dmass in by_division:
             for dk, v in dmass.items():
                 total_division[dk] = total_division.get(dk, 0.0) + v
-        # Points of the other names' current favourites (cities only: a country's point says little).
-        anchors: list[tuple[int, float, float, float]] = []
-        for idx, (cands, probs) in enumerate(zip(candidates, probabilities, strict=True)):
-            if cands:
-                top = max(range(len(cands)), key=probs.__getitem__)
-                fav = cands[top]
-                if fav.feature_type == "city" and fav.latitude is not None and fav.longitude is not None:
-                    anchors.append((idx, fav.latitude, fav.longitude, probs[top] * (0.5 if embedded_only[idx] else 1.0)))
         scores = []
         for idx, (cands, prior) in enumerate(zip(candidates, priors, strict=True)):
             row = []
             for place, base in zip(cands, prior, strict=True):
-                if PROXIMITY_BONUS and place.latitude is not None and place.longitude is not None:
-                    near = sum(weight for other, lat, lon, weight in anchors if other != idx
-                               and _close(place.latitude, place.longitude, lat, lon))
-                    base = base + PROXIMITY_BONUS * min(2.0, near)
                 own_country = by_country[idx].get(place.country_code or "", 0.0)
                 country_support = total_country.get(place.country_code or "", 0.0) - own_country
                 score = base + COUNTRY_SUPPORT * min(SUPPORT_CAP, country_support)
@@ -432,7 +458,8 @@ def resolve_places(queries: Sequence[str | PlaceQuery], text: str | None = None)
             continue
         best_i = max(range(len(cands)), key=lambda i: scores[idx][i])
         best, confidence = cands[best_i], probs[best_i]
-        backed = priors[idx][best_i] - _prior(best, key) > 0  # a qualifier names its division/country
+        # Backed: a qualifier names its division or country, or another name lies near it.
+        backed = priors[idx][best_i] - _prior(best, key) > 0
         if best.admin1:
             own = by_division[idx].get((best.country_code, best.admin1), 0.0)
             backed = backed or division_support_final.get((best.country_code, best.admin1), 0.0) - own >= 0.5
