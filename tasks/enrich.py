@@ -217,23 +217,27 @@ _SENTENCE_START = re.compile(r"(?:^|[.!?:;\"“”(\n]\s*|\s[-–—]\s)$")
 def _untagged_places(text: str, entities: list[Mention]) -> list[tuple[PlaceQuery, str]]:
     """Capitalised names the entity model left untagged that the gazetteer knows ("MANSFIELD --",
     "... near Elbow Lake"). They are kept only when the article backs them (embedded queries).
-    A single word is skipped at a sentence start, when it also occurs in lower case in the
-    article, or when it is part of a person's name there."""
-    taken = sorted((m.start, m.end) for m in entities)
+    A single word is skipped at a sentence start (unless in capitals, as datelines are), when it
+    also occurs in lower case in the article, or when it is part of a person's name there."""
+    taken = bytearray(len(text))  # 1 where an entity already covers the character
+    for m in entities:
+        start, end = min(max(0, m.start), len(text)), min(max(0, m.end), len(text))
+        taken[start:end] = b"\x01" * (end - start)
     person_words = {w.lower() for m in entities if m.type == "PERSON" for w in m.text.split()}
     lowered_words = set(re.findall(r"\b[a-z][a-z'-]+\b", text))
     gaz = gazetteer()
     found: list[tuple[PlaceQuery, str]] = []
     for match in _NAME_RUN.finditer(text):
         start, end = match.span()
-        if any(a < end and start < b for a, b in taken):
+        if any(taken[start:end]):
             continue
         words = match.group().split()
         # The longest known sub-run from the left ("Elbow Lake Township" -> "Elbow Lake").
         for n in range(len(words), 0, -1):
             name = " ".join(words[:n])
-            if n == 1 and (name.lower() in lowered_words or name.lower() in person_words
-                           or _SENTENCE_START.search(text[max(0, start - 3):start]) is not None):
+            # A capitalised word opening a sentence says nothing; an all-capitals one is a dateline.
+            opens_sentence = not name.isupper() and _SENTENCE_START.search(text[max(0, start - 3):start]) is not None
+            if n == 1 and (name.lower() in lowered_words or name.lower() in person_words or opens_sentence):
                 break
             if gaz.candidates(name):
                 found.append((PlaceQuery(name, start, start + len(name), embedded=True), name))

@@ -51,6 +51,7 @@ PROXIMITY_BONUS = 2.5  # per other name with a reading within ~50-110 km
 POPULATION_WEIGHT = 1.0  # division support for merely having a candidate there
 QUALIFIER_BONUS = 12.0  # "Alexandria, La.": the qualifier decides
 ITERATIONS = 3
+MAX_CANDIDATES = 40
 # A populated place this small is only taken with backing from the article (same division or a
 # qualifier); otherwise the mention stays unresolved.
 SMALL_PLACE = 5_000
@@ -61,6 +62,7 @@ _ABBREVIATIONS = ((re.compile(r"^(st|ste)\.?\s+"), "saint "), (re.compile(r"^ft\
 COUNTY_WORDS = re.compile(r"\s+(county|parish|borough|counties|parishes)$")
 
 
+@lru_cache(maxsize=131072)
 def normalise(name: str) -> str:
     """The lookup key of a name: case, accents, quotes, spacing, 'St.'/'Ft.'/'Mt.' folded."""
     text = unicodedata.normalize("NFKD", name.translate(_FOLD))
@@ -383,16 +385,19 @@ def resolve_places(queries: Sequence[str | PlaceQuery], text: str | None = None)
             c, d = _qualifiers(member, text, gaz)
             countries |= c
             divisions |= d
-        prior = []
+        scored = []
         for place in cands:
             score = _prior(place, key)
             if (place.country_code, place.admin1) in divisions:
                 score += QUALIFIER_BONUS
             elif place.country_code in countries:
                 score += QUALIFIER_BONUS * 0.75
-            prior.append(score)
-        candidates.append(cands)
-        priors.append(prior)
+            scored.append((score, place))
+        # The most likely readings only: a name shared by a hundred hamlets keeps its larger ones.
+        scored.sort(key=lambda pair: -pair[0])
+        del scored[MAX_CANDIDATES:]
+        candidates.append([place for _, place in scored])
+        priors.append([score for score, _ in scored])
         embedded_only.append(all(m.embedded for m in members))
 
     # Places lying near a reading of another name back each other ("Athens" and "Henderson County"

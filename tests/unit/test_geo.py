@@ -147,3 +147,41 @@ def test_location_row_carries_geonames_id_feature_and_divisions() -> None:
     assert (omaha["feature_class"], omaha["feature_code"]) == ("P", "PPL")
     assert (omaha["admin1_code"], omaha["admin1_name"]) == ("NE", "Nebraska")
     assert omaha["unresolved_reason"] is None
+
+
+def test_places_near_each_other_back_each_other() -> None:
+    # Athens lies in Henderson County only in Texas (the other states' Athens and Henderson
+    # County are hundreds of km apart), so the pair lands there rather than in Greece.
+    athens, county = resolve_places(["Athens", "Henderson County"])
+    assert athens.place and (athens.place.country_code, athens.place.admin1) == ("US", "TX")
+    assert county.place and county.place.admin1 == "TX"
+
+
+def test_phrase_around_a_place_falls_back_to_the_place() -> None:
+    northwest, = resolve_places(["Northwest D.C."])
+    assert northwest.place and northwest.place.admin1 == "DC"
+    city, = resolve_places(["Fargo city", "North Dakota"])[:1]
+    assert city.place and city.place.name == "Fargo"
+
+
+def test_untagged_dateline_name_is_found_when_the_article_backs_it() -> None:
+    body = "MANSFIELD -- Police in Richland County, Ohio, said the road reopened."
+    rows = geocode([_mention("Richland County", body, "GPE"), _mention("Ohio", body, "GPE")], body)
+    mansfield = [r for r in rows if r["text"] == "MANSFIELD"]
+    assert mansfield and mansfield[0]["admin1_code"] == "OH"
+
+
+def test_untagged_common_word_is_not_a_place() -> None:
+    body = "Hope was high in Ohio. People hope for rain."
+    rows = geocode([_mention("Ohio", body, "GPE")], body)
+    assert [r["text"] for r in rows] == ["Ohio"]
+
+
+def test_gazetteer_file_carries_the_geonames_attribution() -> None:
+    import gzip
+
+    from newsflow.tasks.geo import GAZETTEER_TSV
+
+    with gzip.open(GAZETTEER_TSV, "rt", encoding="utf-8") as fh:
+        header = fh.readline() + fh.readline()
+    assert "GeoNames, geonames.org" in header and "CC BY 4.0" in header
