@@ -211,14 +211,32 @@ def _place_queries(entities: list[Mention]) -> list[tuple[PlaceQuery, str]]:
 
 
 _NAME_RUN = re.compile(r"\b[A-Z][A-Za-z'’.-]*[A-Za-z](?:\s+[A-Z][A-Za-z'’.-]*[A-Za-z]){0,2}\b")
-_SENTENCE_START = re.compile(r"(?:^|[.!?:;\"“”(\n]\s*|\s[-–—]\s)$")
+
+
+_LOCATIVE = re.compile(r"\b(?:in|near|at|from|to|outside|around|toward|towards|between|across|through)\s+$",
+                       re.IGNORECASE)
+_CALENDAR_WORDS = {"january", "february", "march", "april", "may", "june", "july", "august", "september",
+                   "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday",
+                   "saturday", "sunday"}
+
+
+def _lone_word_may_be_place(word: str, text: str, start: int, lowered_words: set[str],
+                            person_words: set[str]) -> bool:
+    """An untagged single capitalised word is a place candidate only in capitals (a dateline,
+    "MANSFIELD --") or right after a locative preposition ("near Cottonport"); never a month or
+    weekday, a word the article also writes in lower case, or part of a person's name."""
+    lowered = word.lower()
+    if lowered in _CALENDAR_WORDS or lowered in lowered_words or lowered in person_words:
+        return False
+    if word.isupper() and len(word) > 2:
+        return True
+    return _LOCATIVE.search(text[max(0, start - 12):start]) is not None
 
 
 def _untagged_places(text: str, entities: list[Mention]) -> list[tuple[PlaceQuery, str]]:
     """Capitalised names the entity model left untagged that the gazetteer knows ("MANSFIELD --",
     "... near Elbow Lake"). They are kept only when the article backs them (embedded queries).
-    A single word is skipped at a sentence start (unless in capitals, as datelines are), when it
-    also occurs in lower case in the article, or when it is part of a person's name there."""
+    A single word needs more (see _lone_word_may_be_place)."""
     taken = bytearray(len(text))  # 1 where an entity already covers the character
     for m in entities:
         start, end = min(max(0, m.start), len(text)), min(max(0, m.end), len(text))
@@ -235,9 +253,7 @@ def _untagged_places(text: str, entities: list[Mention]) -> list[tuple[PlaceQuer
         # The longest known sub-run from the left ("Elbow Lake Township" -> "Elbow Lake").
         for n in range(len(words), 0, -1):
             name = " ".join(words[:n])
-            # A capitalised word opening a sentence says nothing; an all-capitals one is a dateline.
-            opens_sentence = not name.isupper() and _SENTENCE_START.search(text[max(0, start - 3):start]) is not None
-            if n == 1 and (name.lower() in lowered_words or name.lower() in person_words or opens_sentence):
+            if n == 1 and not _lone_word_may_be_place(name, text, start, lowered_words, person_words):
                 break
             if gaz.candidates(name):
                 found.append((PlaceQuery(name, start, start + len(name), embedded=True), name))

@@ -241,7 +241,7 @@ def _primary_key(name: str) -> str:
     return normalise(name)
 
 
-def _prior(place: Place, key: str) -> float:
+def _prior(place: Place, key: str, county_named: bool = False) -> float:
     kind = place.feature_type
     if kind == "city":
         prior = POPULATION_WEIGHT * math.log10(max(place.population, 100))
@@ -253,7 +253,7 @@ def _prior(place: Place, key: str) -> float:
             prior -= ALTERNATE_NAME_PENALTY
         return prior
     if kind == "admin2":
-        return COUNTY_PRIOR_NAMED if COUNTY_WORDS.search(key) else COUNTY_PRIOR_BARE
+        return COUNTY_PRIOR_NAMED if county_named or COUNTY_WORDS.search(key) else COUNTY_PRIOR_BARE
     return KIND_PRIOR.get(kind, 5.0)
 
 
@@ -345,6 +345,15 @@ def _with_proximity(candidates: list[list[Place]], priors: list[list[float]],
     return out
 
 
+# "Becker, Clay and Wilkin counties": more names, then the county word.
+_COUNTY_FOLLOWS = re.compile(r"(?:(?:\s*,\s*(?:and\s+)?|\s+and\s+|\s*&\s*|\s+)[A-Z][\w.'’-]*){0,4}"
+                             r"\s+(?:[Cc]ount(?:y|ies)|[Pp]arish(?:es)?|[Bb]oroughs?)\b")
+
+
+def _county_follows(query: PlaceQuery, text: str | None) -> bool:
+    return text is not None and query.end is not None and _COUNTY_FOLLOWS.match(text, query.end) is not None
+
+
 def _softmax(scores: list[float]) -> list[float]:
     top = max(scores)
     weights = [math.exp(s - top) for s in scores]
@@ -370,6 +379,7 @@ def resolve_places(queries: Sequence[str | PlaceQuery], text: str | None = None)
     candidates: list[list[Place]] = []
     priors: list[list[float]] = []
     embedded_only: list[bool] = []
+    county_names: list[bool] = []
     for key, demonym in keys:
         members = [items[i] for i in groups[(key, demonym)]]
         if demonym:
@@ -385,9 +395,15 @@ def resolve_places(queries: Sequence[str | PlaceQuery], text: str | None = None)
             c, d = _qualifiers(member, text, gaz)
             countries |= c
             divisions |= d
+        # The text calls it a county: "Becker County", or "Becker, Clay and Wilkin counties".
+        county_named = bool(COUNTY_WORDS.search(key)) or any(_county_follows(m, text) for m in members)
+        if all(m.embedded for m in members) and not county_named:
+            # Inside another entity or untagged, a bare county name is most often a surname, unless
+            # the text goes on to say "counties" ("Becker, Clay and Wilkin counties").
+            cands = [p for p in cands if p.feature_type != "admin2"]
         scored = []
         for place in cands:
-            score = _prior(place, key)
+            score = _prior(place, key, county_named)
             if (place.country_code, place.admin1) in divisions:
                 score += QUALIFIER_BONUS
             elif place.country_code in countries:
@@ -399,6 +415,7 @@ def resolve_places(queries: Sequence[str | PlaceQuery], text: str | None = None)
         candidates.append([place for _, place in scored])
         priors.append([score for score, _ in scored])
         embedded_only.append(all(m.embedded for m in members))
+        county_names.append(county_named)
 
     # Places lying near a reading of another name back each other ("Athens" and "Henderson County"
     # meet in Texas only); computed once, on a grid, over every candidate of the other names.
@@ -464,14 +481,14 @@ def resolve_places(queries: Sequence[str | PlaceQuery], text: str | None = None)
         best_i = max(range(len(cands)), key=lambda i: scores[idx][i])
         best, confidence = cands[best_i], probs[best_i]
         # Backed: a qualifier names its division or country, or another name lies near it.
-        backed = priors[idx][best_i] - _prior(best, key) > 0
+        backed = priors[idx][best_i] - _prior(best, key, county_names[idx]) > 0
         if best.admin1:
             own = by_division[idx].get((best.country_code, best.admin1), 0.0)
             backed = backed or division_support_final.get((best.country_code, best.admin1), 0.0) - own >= 0.5
         if embedded_only[idx] and best.feature_type not in ("country", "admin1", "continent", "region") and not backed:
             picks.append(Resolution(None, "embedded name without support in the article", confidence))
             continue
-        sole_named_county = best.feature_type == "admin2" and len(cands) == 1 and bool(COUNTY_WORDS.search(key))
+        sole_named_county = best.feature_type == "admin2" and len(cands) == 1 and county_names[idx]
         if best.feature_type in ("city", "admin2") and not backed and not sole_named_county and (
                 best.feature_type == "admin2" or best.population < SMALL_PLACE):
             picks.append(Resolution(None, f"ambiguous: small place {best.name!r} without support in the article",

@@ -185,3 +185,18 @@ def test_gazetteer_file_carries_the_geonames_attribution() -> None:
     with gzip.open(GAZETTEER_TSV, "rt", encoding="utf-8") as fh:
         header = fh.readline() + fh.readline()
     assert "GeoNames, geonames.org" in header and "CC BY 4.0" in header
+
+
+def test_lone_surname_is_not_a_county() -> None:
+    # Smith County, Texas exists; a lone "Smith" in a Texas story is a person.
+    body = "Smith said the Tyler, Texas, plant will close in May."
+    rows = geocode([_mention("Smith", body, "PERSON"), _mention("Tyler", body, "GPE"),
+                    _mention("Texas", body, "GPE")], body)
+    assert [r["text"] for r in rows] == ["Tyler", "Texas"]
+
+
+def test_bare_county_names_before_the_word_counties_are_counties() -> None:
+    body = "Storms hit Becker, Clay and Wilkin counties in Minnesota."
+    rows = geocode([_mention("Becker, Clay", body, "ORG"), _mention("Minnesota", body, "GPE")], body)
+    counties = {r["canonical_name"]: r["feature_code"] for r in rows if r["admin1_code"] == "MN"}
+    assert counties.get("Becker County") == "ADM2" and counties.get("Clay County") == "ADM2"
