@@ -129,6 +129,21 @@ ADMIN_AFFIXES = re.compile(
     r"Voivodeship|County|Municipality|Territory|Autonomous Region|Division|Canton of|Emirate)$",
     re.IGNORECASE,
 )
+# A division name made only of these words ("Western", "North Central", "Federal", "Gulf") is
+# no name to look a place up by: news uses them as ordinary words.
+GENERIC_WORDS = {
+    "north", "south", "east", "west", "northern", "southern", "eastern", "western", "central",
+    "northeast", "northwest", "southeast", "southwest", "north-east", "north-west", "south-east",
+    "south-west", "upper", "lower", "middle", "federal", "capital", "gulf", "coast", "coastal",
+    "highlands", "borders", "border", "islands", "island", "lakes", "interior", "far", "greater",
+    "inner", "outer", "national", "mountain", "mountains", "the", "and", "of",
+}
+
+
+def is_generic(name: str) -> bool:
+    return all(word in GENERIC_WORDS for word in name.lower().replace("-", " ").split())
+
+
 HEADER = ["geonameid", "name", "feature_class", "feature_code", "country_code", "admin1", "admin2",
           "latitude", "longitude", "population", "kind", "lookup_keys"]
 
@@ -236,8 +251,8 @@ def build(shared: Path, min_population: int, min_population_abroad: int) -> list
             if not record["lat"]:
                 continue
             country, admin1 = record["code"].split(".", 1)
-            alternates = _names([record["asciiname"]], [ADMIN_AFFIXES.sub("", record["name"])],
-                                [ADMIN_AFFIXES.sub("", record["asciiname"])])
+            alternates = [a for a in _names([record["asciiname"]], [ADMIN_AFFIXES.sub("", record["name"])],
+                                            [ADMIN_AFFIXES.sub("", record["asciiname"])]) if not is_generic(a)]
             if country == "US":
                 alternates += US_STATE_ABBREVIATIONS.get(admin1, "").replace("W. Va.", "W._Va.").split()
                 alternates = [a.replace("_", " ") for a in alternates]
@@ -292,10 +307,11 @@ def build(shared: Path, min_population: int, min_population_abroad: int) -> list
         name = city["name"]
         is_capital = capitals.get(country, {}).get("geonameid") == city["geonameid"]
         # ASCII alternates only (news spellings like "Kiev", "St. Petersburg"), for larger places.
-        alternates = []
-        if population >= 15_000:
-            alternates = _names([a for a in city.get("alternatenames") or []
-                                 if a.isascii() and len(a) > 2 and a != name and not a.isupper()])[:8]
+        # ASCII alternates (news spellings: "Kiev", "Bombay", "Peking"), more for larger places; the
+        # list is alphabetical, so a short cap would keep the "A"s and drop the names news uses.
+        limit = 80 if population >= 1_000_000 else 25 if population >= 100_000 else 8 if population >= 15_000 else 0
+        alternates = _names([a for a in city.get("alternatenames") or []
+                             if a.isascii() and len(a) > 2 and a != name and not a.isupper()])[:limit]
         alternates += CITY_ALIASES.get(int(city["geonameid"]), [])
         rows.append([str(city["geonameid"]), name, "P", "PPLC" if is_capital else "PPL", country,
                      city.get("admin1code") or "", "", _fmt(float(city["latitude"])),
@@ -339,6 +355,8 @@ def lookup_keys(name: str, alternates: str, kind: str) -> list[str]:
 
     keys: list[str] = []
     for alternate in [name, *filter(None, alternates.split("|"))]:
+        if kind == "admin1" and is_generic(alternate):
+            continue
         key = "@" + normalise(alternate[1:]) if alternate.startswith("@") else normalise(alternate)
         if key and key not in keys and "|" not in key:
             keys.append(key)

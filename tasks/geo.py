@@ -188,9 +188,12 @@ class Gazetteer:
         return self._lookup(self._demonyms, normalise(name)) or []
 
     def is_place(self, name: str) -> bool:
-        """A name that is on its own a well-known place (not a small town or a bare county name)."""
+        """A name that is on its own a well-known place: a country, division, region or continent,
+        or a city of 100,000+ by its own name (not an alternate: "Hamas" is no name of Hama)."""
+        key = normalise(name).removeprefix("the ")
         return any(p.feature_type in ("country", "admin1", "region", "continent")
-                   or (p.feature_type == "city" and p.population >= 100_000) for p in self.candidates(name))
+                   or (p.feature_type == "city" and p.population >= 100_000 and _primary_key(p.name) == key)
+                   for p in self.candidates(name))
 
     def admin1_name(self, place: Place) -> str | None:
         if place.country_code and place.admin1:
@@ -395,6 +398,11 @@ def resolve_places(queries: Sequence[str | PlaceQuery], text: str | None = None)
             c, d = _qualifiers(member, text, gaz)
             countries |= c
             divisions |= d
+        # A town's alternate name does not shadow another place's own name ("Pekin" is a town in
+        # Illinois before it is an old spelling of Beijing).
+        bare_key = key.removeprefix("the ")
+        if any(_primary_key(p.name) == bare_key for p in cands):
+            cands = [p for p in cands if p.feature_type != "city" or _primary_key(p.name) == bare_key]
         # The text calls it a county: "Becker County", or "Becker, Clay and Wilkin counties".
         county_named = bool(COUNTY_WORDS.search(key)) or any(_county_follows(m, text) for m in members)
         if all(m.embedded for m in members) and not county_named:

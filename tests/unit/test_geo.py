@@ -200,3 +200,19 @@ def test_bare_county_names_before_the_word_counties_are_counties() -> None:
     rows = geocode([_mention("Becker, Clay", body, "ORG"), _mention("Minnesota", body, "GPE")], body)
     counties = {r["canonical_name"]: r["feature_code"] for r in rows if r["admin1_code"] == "MN"}
     assert counties.get("Becker County") == "ADM2" and counties.get("Clay County") == "ADM2"
+
+
+def test_generic_division_words_are_no_places() -> None:
+    gaz = gazetteer()
+    # "Western Province", "Federal District", "Gulf Province" lose their affix but stay unlisted.
+    assert not any(p.feature_type == "admin1" for w in ("Western", "Federal", "Gulf", "North")
+                   for p in gaz.candidates(w))
+    assert gaz.is_place("Punjab") and not gaz.is_place("Western")
+
+
+def test_old_spellings_of_big_cities_but_not_over_a_town_of_that_name() -> None:
+    kiev, bombay = resolve_places(["Kiev", "Bombay"])
+    assert kiev.place and kiev.place.country_code == "UA"
+    assert bombay.place and bombay.place.name == "Mumbai"
+    pekin, illinois = resolve_places(["Pekin", "Illinois"])
+    assert pekin.place and (pekin.place.country_code, pekin.place.admin1) == ("US", "IL")
