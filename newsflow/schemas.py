@@ -127,7 +127,15 @@ LOCATIONS = pa.schema(
         pa.field("text", pa.string(), nullable=False),
         pa.field("canonical_name", pa.string()),
         pa.field("country_code", pa.string()),  # ISO 3166-1 alpha-2
-        pa.field("feature_type", pa.string()),  # country | admin1 | region | city
+        pa.field("feature_type", pa.string()),  # country | admin1 | admin2 | city | continent | region
+        # GeoNames feature class (A divisions, P populated places, L areas) and code (PCLI, ADM1, PPL...).
+        pa.field("feature_class", pa.string()),
+        pa.field("feature_code", pa.string()),
+        # GeoNames first/second-level division of the place: code within the country and name.
+        pa.field("admin1_code", pa.string()),
+        pa.field("admin1_name", pa.string()),
+        pa.field("admin2_code", pa.string()),
+        pa.field("admin2_name", pa.string()),
         pa.field("latitude", pa.float64()),
         pa.field("longitude", pa.float64()),
         pa.field("geonames_id", pa.int64()),

@@ -9,7 +9,7 @@ from functools import lru_cache
 from typing import Any
 
 from newsflow.tasks.extract import Extraction, Mention
-from newsflow.tasks.geo import resolve_places
+from newsflow.tasks.geo import COUNTY_WORDS, PlaceQuery, gazetteer, resolve_places
 
 _WORD = re.compile(r"[a-z][a-z'-]*")
 
@@ -122,23 +122,176 @@ def keywords(phrases: list[tuple[str, int, float]], limit: int = 10) -> list[str
     return sorted(scores, key=lambda p: -scores[p])[:limit]
 
 
-def geocode(entities: list[Mention]) -> list[dict[str, Any]]:
-    places = [m for m in entities if m.type in ("GPE", "LOC")]
-    resolutions = resolve_places([m.canonical for m in places])
+# Entity types whose names may carry a place inside ("the Mansfield Police Department",
+# "University of Texas"); the place is kept only when the article backs it.
+_CARRIER_TYPES = ("ORG", "FAC", "EVENT", "WORK_OF_ART", "PRODUCT")
+_CAPITALISED = re.compile(r"[A-Z][\w.'’-]*")
+
+
+def _embedded_places(mention: Mention, county_only: bool = False) -> list[PlaceQuery]:
+    """Place-name candidates inside a mention: the whole name or each item of a list ("Grant,
+    Mahnomen"), its leading or trailing capitalised words ("Mansfield" in "Mansfield Police
+    Department", "Education Minnesota") or what follows "of" ("University of Texas").
+    county_only: keep only names with a county word (inside a person's name)."""
+    text = mention.text
+    lead = len(text) - len(text.lstrip())
+    if text[lead:].lower().startswith("the "):
+        lead += 4
+    words = [(m.start(), m.end()) for m in _CAPITALISED.finditer(text, lead)]
+    if not words:
+        return []
+    runs: list[list[tuple[int, int]]] = [[words[0]]]
+    for w in words[1:]:
+        if text[runs[-1][-1][1]:w[0]] == " ":
+            runs[-1].append(w)
+        else:
+            runs.append([w])
+    spans: list[tuple[int, int]] = []
+    separators = [text[a[-1][1]:b[0][0]] for a, b in zip(runs, runs[1:], strict=False)]
+    # A list of names typed as one entity ("Grant, Mahnomen and Becker"): each item on its own.
+    spans_list = [(run[0][0], run[-1][1]) for run in runs] if separators and all(
+        sep in (", ", " and ", ", and ") for sep in separators) else []
+    first, last = runs[0], runs[-1]
+    if first[0][0] == lead:
+        spans += [(first[0][0], first[n - 1][1]) for n in range(min(len(first), 3), 0, -1)]
+    of = text.rfind(" of ")
+    if of > 0 and last[0][0] == of + 4:
+        spans.append((last[0][0], last[-1][1]))
+    if len(last) <= 3 and last[-1][1] == len(text.rstrip()) and last is not first:
+        spans.append((last[0][0], last[-1][1]))
+    gaz = gazetteer()
+    found: list[PlaceQuery] = []
+    for start, end in spans_list or spans:
+        for name in _name_variants(text[start:end]):
+            if county_only and not COUNTY_WORDS.search(name.lower()):
+                continue
+            if gaz.candidates(name):
+                found.append(PlaceQuery(name, mention.start + start, mention.start + start + len(name), embedded=True))
+                break
+        if found and not spans_list:
+            break
+    return found
+
+
+def _name_variants(name: str) -> list[str]:
+    """The name as written, then without a possessive, a trailing comma or a sentence's full stop
+    ("Mount Hood's" -> "Mount Hood"; "U.S." keeps its dots)."""
+    variants = [name]
+    for suffix in ("’s", "'s", ",", "’", "'"):
+        if name.endswith(suffix):
+            variants.append(name[: -len(suffix)])
+    if name.endswith(".") and name.count(".") == 1:
+        variants.append(name[:-1])
+    return variants
+
+
+def _place_queries(entities: list[Mention]) -> list[tuple[PlaceQuery, str]]:
+    """(query, the text as written) for each place mention."""
+    queries: list[tuple[PlaceQuery, str]] = []
+    gaz = gazetteer()
+    for m in entities:
+        if m.type in ("GPE", "LOC"):
+            queries.append((PlaceQuery(m.canonical or m.text, m.start, m.end), m.text))
+        elif m.type == "NORP":
+            if gaz.demonym_candidates(m.text):
+                queries.append((PlaceQuery(m.text, m.start, m.end, demonym=True), m.text))
+            elif gaz.candidates(m.text):  # a town the model took for a group ("Pewaukee")
+                queries.append((PlaceQuery(m.text, m.start, m.end, embedded=True), m.text))
+        elif m.type == "PERSON":
+            if m.canonical == m.text.strip() and " " not in m.canonical:
+                # A lone capitalised word typed as a person that no fuller name in the article
+                # explains: often a town ("Alexandria woman charged ..."); kept when the article backs it.
+                if gaz.candidates(m.text):
+                    queries.append((PlaceQuery(m.text, m.start, m.end, embedded=True), m.text))
+            else:
+                queries.extend((q, q.name) for q in _embedded_places(m, county_only=True))
+        elif m.type in _CARRIER_TYPES:
+            queries.extend((q, q.name) for q in _embedded_places(m))
+    return queries
+
+
+_NAME_RUN = re.compile(r"\b[A-Z][A-Za-z'’.-]*[A-Za-z](?:\s+[A-Z][A-Za-z'’.-]*[A-Za-z]){0,2}\b")
+
+
+_LOCATIVE = re.compile(r"\b(?:in|near|at|from|to|outside|around|toward|towards|between|across|through)\s+$",
+                       re.IGNORECASE)
+_CALENDAR_WORDS = {"january", "february", "march", "april", "may", "june", "july", "august", "september",
+                   "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday",
+                   "saturday", "sunday"}
+
+
+def _lone_word_may_be_place(word: str, text: str, start: int, lowered_words: set[str],
+                            person_words: set[str]) -> bool:
+    """An untagged single capitalised word is a place candidate only in capitals (a dateline,
+    "MANSFIELD --") or right after a locative preposition ("near Cottonport"); never a month or
+    weekday, a word the article also writes in lower case, or part of a person's name."""
+    lowered = word.lower()
+    if lowered in _CALENDAR_WORDS or lowered in lowered_words or lowered in person_words:
+        return False
+    if word.isupper() and len(word) > 2:
+        return True
+    return _LOCATIVE.search(text[max(0, start - 12):start]) is not None
+
+
+def _untagged_places(text: str, entities: list[Mention]) -> list[tuple[PlaceQuery, str]]:
+    """Capitalised names the entity model left untagged that the gazetteer knows ("MANSFIELD --",
+    "... near Elbow Lake"). They are kept only when the article backs them (embedded queries).
+    A single word needs more (see _lone_word_may_be_place)."""
+    taken = bytearray(len(text))  # 1 where an entity already covers the character
+    for m in entities:
+        start, end = min(max(0, m.start), len(text)), min(max(0, m.end), len(text))
+        taken[start:end] = b"\x01" * (end - start)
+    person_words = {w.lower() for m in entities if m.type == "PERSON" for w in m.text.split()}
+    lowered_words = set(re.findall(r"\b[a-z][a-z'-]+\b", text))
+    gaz = gazetteer()
+    found: list[tuple[PlaceQuery, str]] = []
+    for match in _NAME_RUN.finditer(text):
+        start, end = match.span()
+        if any(taken[start:end]):
+            continue
+        words = match.group().split()
+        # The longest known sub-run from the left ("Elbow Lake Township" -> "Elbow Lake").
+        for n in range(len(words), 0, -1):
+            name = " ".join(words[:n])
+            if n == 1 and not _lone_word_may_be_place(name, text, start, lowered_words, person_words):
+                break
+            if gaz.candidates(name):
+                found.append((PlaceQuery(name, start, start + len(name), embedded=True), name))
+                break
+    return found
+
+
+def geocode(entities: list[Mention], text: str | None = None) -> list[dict[str, Any]]:
+    """Location rows for an article's place mentions: GPE/LOC, nationality words (NORP), and place
+    names inside other entities; each row has the GeoNames id, feature class/code and divisions."""
+    pairs = _place_queries(entities)
+    if text is not None:
+        pairs += _untagged_places(text, entities)
+        pairs.sort(key=lambda pair: pair[0].start or 0)
+    resolutions = resolve_places([query for query, _ in pairs], text)
+    gaz = gazetteer()
     rows = []
-    for mention, res in zip(places, resolutions, strict=True):
+    for (query, written), res in zip(pairs, resolutions, strict=True):
+        if query.embedded and res.place is None:
+            continue  # a name inside an organisation that the article does not back is no place mention
         place = res.place
         rows.append({
-            "text": mention.text,
+            "text": written,
             "canonical_name": place.name if place else None,
             "country_code": place.country_code if place else None,
             "feature_type": place.feature_type if place else None,
+            "feature_class": place.feature_class if place else None,
+            "feature_code": place.feature_code if place else None,
+            "admin1_code": place.admin1 if place else None,
+            "admin1_name": gaz.admin1_name(place) if place else None,
+            "admin2_code": place.admin2 if place else None,
+            "admin2_name": gaz.admin2_name(place) if place else None,
             "latitude": place.latitude if place else None,
             "longitude": place.longitude if place else None,
             "geonames_id": place.geonames_id if place else None,
             "unresolved_reason": res.reason,
-            "start_char": mention.start,
-            "end_char": mention.end,
+            "start_char": query.start,
+            "end_char": query.end,
         })
     return rows
 
@@ -148,7 +301,7 @@ def enrich_article(text: str, extraction: Extraction) -> Enrichment:
         tone=tone(text),
         themes=themes(text),
         keywords=keywords(extraction.phrases),
-        locations=geocode(extraction.entities),
+        locations=geocode(extraction.entities, text),
         quote_tones=[tone(q["text"])["tone"] for q in extraction.quotes],
     )
 
