@@ -77,6 +77,8 @@ class Source(Protocol):
 
     def owns_all_partitions(self) -> bool: ...
 
+    def keep_alive(self) -> None: ...
+
     def close(self) -> None: ...
 
 
@@ -118,6 +120,9 @@ class MemorySource:
 
     def owns_all_partitions(self) -> bool:
         return True
+
+    def keep_alive(self) -> None:
+        pass
 
     def close(self) -> None:
         pass
@@ -258,6 +263,27 @@ class KafkaSource:
         """True when this consumer is the only member holding the topic's partitions."""
         partitions = self._consumer.partitions_for_topic(self._settings.topic) or set()
         return len(self._consumer.assignment()) >= len(partitions) > 0
+
+    def keep_alive(self) -> None:
+        """Show the group coordinator this member is alive while a batch is worked on.
+
+        poll() is what resets kafka-python's max-poll-interval timer, so the consumer polls with
+        every assigned partition paused: no record comes back (fetched ones are kept for after
+        the resume), positions do not move. A rebalance inside this poll raises the generation,
+        so the batch in hand is then not landed (is_current) and is read again."""
+        from kafka.errors import KafkaError
+
+        assignment = self._consumer.assignment()
+        try:
+            self._consumer.pause(*assignment)
+            polled = self._consumer.poll(timeout_ms=0)
+            for tp, records in polled.items():
+                # Only a partition assigned inside this very poll can return records: give them back.
+                self._consumer.seek(tp, records[0].offset)
+        except KafkaError as exc:  # the broker is unreachable for now: the next tick tries again
+            log.warning("keep-alive poll failed: %s", exc)
+        finally:
+            self._consumer.resume(*[tp for tp in assignment if tp in self._consumer.assignment()])
 
     def close(self) -> None:
         self._consumer.close(autocommit=False)
