@@ -126,8 +126,11 @@ def wait_hook(hook: Callable[[], None]) -> Iterator[None]:
 # ----------------------------------------------------------------------------- the work itself
 
 
+_budget_in_force = 0.0
+
+
 def _over_budget(signum: int, frame: Any) -> None:
-    raise CpuBudgetExceeded("CPU budget exceeded")
+    raise CpuBudgetExceeded(f"used its CPU budget of {_budget_in_force:g} s")
 
 
 @contextlib.contextmanager
@@ -138,6 +141,8 @@ def _cpu_budget(seconds: float) -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread() or seconds <= 0:
         yield
         return
+    global _budget_in_force
+    _budget_in_force = seconds
     previous = signal.signal(signal.SIGPROF, _over_budget)
     signal.setitimer(signal.ITIMER_PROF, seconds)
     try:
