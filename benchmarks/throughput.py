@@ -252,7 +252,7 @@ def main() -> None:
     from newsflow.tasks.dedup import DedupIndex
     from newsflow.tasks.nlp import count_tokens, load_nlp
     from newsflow.tasks.validate import default_validator
-    from newsflow.tasks.workers import map_in_workers, pool
+    from newsflow.tasks.workers import map_in_workers
 
     values = corpus(args.articles)
     print(f"corpus: {len(values)} events, {sum(map(len, values)) / 1e6:.1f} MB, {os.cpu_count()} cores, "
@@ -263,7 +263,8 @@ def main() -> None:
     texts = [a.body or "" for a in clean_batch(events, DedupIndex(), 2_000_000) if a.analysable]
     # Warm-up on real texts, untimed: a worker's first long documents grow its memory pools.
     if args.processes > 1:
-        list(pool(args.processes).map(count_tokens, [texts[i::args.processes * 2][:3] for i in range(args.processes * 2)]))
+        map_in_workers(count_tokens, [t for i in range(args.processes * 2) for t in texts[i::args.processes * 2][:3]],
+                       args.processes)
     else:
         count_tokens(texts[:3])
 

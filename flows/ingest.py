@@ -38,10 +38,11 @@ from newsflow.pipeline import (
 )
 from newsflow.sink import LandedFile, land_batch, partition_locks
 from newsflow.source import Batch, KafkaSource, Source
+from newsflow.supervision import RunGuard, StopRequested
 from newsflow.tasks.clean import CleanArticle
 from newsflow.tasks.dedup import DedupIndex
 from newsflow.tasks.validate import TableResult, build_data_docs, default_validator
-from newsflow.tasks.workers import start_workers
+from newsflow.tasks.workers import set_bounds, start_workers
 
 # Prefect must not hash or persist batches, consumers or models: every task opts out of caching
 # (cache_policy=NO_CACHE) and of result persistence. Batch-sized arguments are passed through
@@ -219,23 +220,6 @@ def opaque(value: T) -> T:
     return cast(T, quote(value))
 
 
-class _StopRequested:
-    """SIGINT/SIGTERM end a streaming run after the batch in hand has been committed."""
-
-    def __init__(self) -> None:
-        self.stop = False
-
-    def install(self) -> None:
-        try:
-            signal.signal(signal.SIGTERM, self._handle)
-            signal.signal(signal.SIGINT, self._handle)
-        except ValueError:  # not the main thread (e.g. some workers): rely on max_batches
-            pass
-
-    def _handle(self, signum: int, frame: Any) -> None:
-        self.stop = True
-
-
 FAULT_SIGNALS = {
     "STOP_BEFORE_LAND": signal.SIGSTOP,  # a consumer paused past its session (tests/integration/test_zombie.py)
     "STOP_AFTER_FENCE": signal.SIGSTOP,  # ... paused while it holds the partition locks
@@ -270,6 +254,22 @@ class _Validating:
         return self._done.is_set()
 
 
+class UnlandedWork(RuntimeError):
+    """A drain run that read batches it could not land must not end as a success."""
+
+
+def unlanded_work_error(totals: RunTotals) -> None:
+    """Raise when this run read batches that it did not land (the group took their partitions
+    away) and now has no partitions: nothing is lost (their offsets were not committed), but a
+    drain that stops here has not done its work and must not report success."""
+    if totals.redone_batches:
+        raise UnlandedWork(
+            f"{totals.redone_batches} batch(es) read by this run were not landed (the consumer group "
+            "took their partitions away) and no partition is assigned now; their offsets are not "
+            "committed, so the next run reads them again"
+        )
+
+
 def run_ingest(
     settings: Settings,
     source: Source,
@@ -289,15 +289,15 @@ def run_ingest(
     thread."""
     logger = get_run_logger()
     index = dedup_index_from(settings.output_dir)
+    set_bounds(settings.bounds)
     start_workers(settings.workers)
     default_validator()  # import GX and load suites before the first batch, not inside it
     # What is loaded by now lives as long as the process: exempt it from garbage collection, so
     # the full collection after each batch (below) only walks what the batches left behind.
     gc.collect()
     gc.freeze()
-    stopper = _StopRequested()
-    if mode == "stream":
-        stopper.install()
+    guard = RunGuard(source)
+    guard.install()
     totals = RunTotals()
     started = time.monotonic()
     idle_since = time.monotonic()
@@ -352,7 +352,7 @@ def run_ingest(
         if validating is not None and validating.done():
             land_and_commit()
 
-    while not stopper.stop and (max_batches is None or totals.batches + (validating is not None) < max_batches):
+    while not guard.stop_requested and (max_batches is None or totals.batches + (validating is not None) < max_batches):
         # With a batch under validation, look only briefly: if nothing is waiting, landing that
         # batch now beats holding it for a full batch wait.
         limits = settings.limits if validating is None else replace(
@@ -370,6 +370,7 @@ def run_ingest(
                     break
                 continue
             if mode == "drain" and not source.has_assignment() and idle > NO_ASSIGNMENT_LIMIT_S:
+                unlanded_work_error(totals)
                 logger.warning("no partitions assigned after %.0f s (does the topic exist?); stopping", idle)
                 break
             if mode == "drain" and idle > DRAIN_IDLE_LIMIT_S:
@@ -379,15 +380,23 @@ def run_ingest(
         # Active time starts with the first records in hand: the consumer-group join before them
         # is start-up, not throughput.
         first_records = first_records if first_records is not None else time.monotonic()
-        events, unparseable = decode(opaque(batch))
-        articles = clean(opaque(events), index, settings.max_body_chars, settings.workers)
-        land_if_validated()
-        analysis = extract(opaque(articles), settings.workers)
-        land_if_validated()
-        analysis = enrich(opaque(articles), opaque(analysis), settings.workers)
+        try:
+            with guard.working():  # keeps the group membership alive; a stop abandons the batch
+                events, unparseable = decode(opaque(batch))
+                articles = clean(opaque(events), index, settings.max_body_chars, settings.workers)
+                land_if_validated()
+                analysis = extract(opaque(articles), settings.workers)
+                land_if_validated()
+                analysis = enrich(opaque(articles), opaque(analysis), settings.workers)
+        except StopRequested as stop:
+            logger.warning("%s: the batch in hand (%d records) is not landed; it is read again by the "
+                           "next run", stop, len(batch))
+            break
         land_and_commit()
         validating = _Validating(batch, unparseable, articles, analysis)
     land_and_commit()
+    if guard.stop_requested:
+        logger.warning("stopped by %s after landing what was validated", guard.signal_name)
     totals.seconds = time.monotonic() - started
     if totals.docs_sample:
         run_name = flow_run.get_name() or "run"

@@ -93,11 +93,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     _check_kafka(settings)
     # Imported only now: Prefect and the flow take seconds to import, a bad setting should not.
     from newsflow.flows.ingest import ingest
+    from newsflow.prefect_api import prefect_api
 
-    ingest(mode=args.mode, max_batches=args.max_batches,
-           bootstrap_servers=settings.kafka.bootstrap_servers, topic=settings.kafka.topic,
-           group_id=settings.kafka.group_id, output_dir=str(settings.output_dir),
-           batch_records=args.batch_records)
+    with prefect_api():  # a temporary API that a Ctrl-C to the process group does not kill
+        ingest(mode=args.mode, max_batches=args.max_batches,
+               bootstrap_servers=settings.kafka.bootstrap_servers, topic=settings.kafka.topic,
+               group_id=settings.kafka.group_id, output_dir=str(settings.output_dir),
+               batch_records=args.batch_records)
     return 0
 
 

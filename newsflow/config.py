@@ -9,6 +9,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
+from newsflow.tasks.workers import Bounds
+
 T = TypeVar("T", int, float)
 
 DEFAULT_TOPIC = "news.articles"
@@ -136,8 +138,20 @@ class Settings:
     output_dir: Path = Path("output")
     # Bodies above this size are not parsed or analysed; the article is quarantined instead.
     max_body_chars: int = 2_000_000
-    # Processes for the per-article work (cleaning, NLP, extraction, enrichment); 1 = in-process.
+    # Processes for the per-article work (cleaning, NLP, extraction, enrichment); 0 = in the
+    # flow's own process (no memory cap, no protection from a crash: tests and debugging only).
     workers: int = field(default_factory=default_workers)
+    # Per record and stage: CPU seconds before the record is quarantined (cpu_budget). Long enough
+    # for a 1,000,000-character text (about 33 s of extraction on a loaded core), far below the
+    # consumer's max poll interval (600 s), which the flow keeps alive meanwhile anyway.
+    record_cpu_seconds: float = 60.0
+    # Resident memory of one worker process (its model is about 0.3 GB) before the record it works
+    # on is quarantined (memory_cap): 2 workers + the flow process fit a 4 GB, 2-core box.
+    worker_memory_mb: int = 1536
+
+    @property
+    def bounds(self) -> Bounds:
+        return Bounds(cpu_seconds=self.record_cpu_seconds, memory_bytes=self.worker_memory_mb * 1024 * 1024)
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -171,6 +185,8 @@ def settings_from_env(**overrides: Any) -> Settings:
         limits=limits,
         output_dir=Path(env.get("NEWSFLOW_OUTPUT", "output")),
         max_body_chars=_env_number("NEWSFLOW_MAX_BODY_CHARS", Settings.max_body_chars, int),
-        workers=max(1, _env_number("NEWSFLOW_WORKERS", default_workers(), int)),
+        workers=max(0, _env_number("NEWSFLOW_WORKERS", default_workers(), int)),
+        record_cpu_seconds=_env_number("NEWSFLOW_RECORD_CPU_S", Settings.record_cpu_seconds, float),
+        worker_memory_mb=_env_number("NEWSFLOW_WORKER_MEMORY_MB", Settings.worker_memory_mb, int),
     )
     return settings.with_overrides(**overrides) if overrides else settings

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -31,7 +32,7 @@ class Unparseable:
     """A record that is not an article event; it goes to the dead-letter topic with this error."""
 
     record: RawRecord
-    kind: str  # invalid_utf8 | malformed_json | not_an_object | bad_field | too_deep
+    kind: str  # unreadable_record | no_value | invalid_utf8 | malformed_json | not_an_object | bad_field | too_deep
     error: str
 
 
@@ -47,8 +48,10 @@ def _optional_str(payload: dict[str, Any], name: str) -> str | None:
 def decode(record: RawRecord) -> ArticleEvent | Unparseable:
     """Decode one record; never raises."""
     raw = record.value
+    if record.error is not None:
+        return Unparseable(record, "unreadable_record", record.error)
     if raw is None:
-        return Unparseable(record, "malformed_json", "record has no value (tombstone)")
+        return Unparseable(record, "no_value", "record has no value (null, a tombstone)")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -95,6 +98,20 @@ def decode_batch(records: list[RawRecord]) -> tuple[list[ArticleEvent], list[Unp
         result = decode(record)
         (events if isinstance(result, ArticleEvent) else rejected).append(result)  # type: ignore[arg-type]
     return events, rejected
+
+
+# The date folders a record can be filed under; beyond them (a producer's clock gone wrong, a
+# hostile timestamp) the folder is "unknown" rather than a failure to land the batch.
+_EARLIEST_DATE_MS = 0
+_LATEST_DATE_MS = int(dt.datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=dt.UTC).timestamp() * 1000)
+
+
+def ingest_date_of(timestamp_ms: int | None) -> str:
+    """The UTC date (YYYY-MM-DD) of a Kafka timestamp, or "unknown" when there is none (-1), it is
+    before 1970 or past year 9999 (Python's dates end there: year 10000 raised inside landing)."""
+    if timestamp_ms is None or not _EARLIEST_DATE_MS <= timestamp_ms <= _LATEST_DATE_MS:
+        return "unknown"
+    return dt.datetime.fromtimestamp(timestamp_ms / 1000, tz=dt.UTC).date().isoformat()
 
 
 def encode(event: dict[str, Any]) -> bytes:

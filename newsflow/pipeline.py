@@ -19,7 +19,8 @@ from newsflow.tasks.clean import CleanArticle, clean_batch
 from newsflow.tasks.dedup import DedupIndex
 from newsflow.tasks.enrich import Enrichment, enrich_texts
 from newsflow.tasks.extract import Extraction, extract_texts
-from newsflow.tasks.workers import map_in_workers
+from newsflow.tasks.nlp import MAX_ANALYSED_CHARS
+from newsflow.tasks.workers import RecordFailure, map_in_workers
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -33,6 +34,17 @@ class Analysis:
 
     extractions: dict[int, Extraction] = field(default_factory=dict)
     enrichments: dict[int, Enrichment] = field(default_factory=dict)
+    # Articles whose cleaning, extraction or enrichment failed: quarantined with the reason.
+    failures: dict[int, RecordFailure] = field(default_factory=dict)
+
+
+def _split(positions: list[int], values: list[Any]) -> tuple[dict[int, Any], dict[int, RecordFailure]]:
+    """A map's values by position: results, and the records that failed."""
+    results: dict[int, Any] = {}
+    failures: dict[int, RecordFailure] = {}
+    for position, value in zip(positions, values, strict=True):
+        (failures if isinstance(value, RecordFailure) else results)[position] = value
+    return results, failures
 
 
 @dataclass
@@ -49,28 +61,35 @@ def decode_stage(batch: Batch) -> tuple[list[ArticleEvent], list[Unparseable]]:
 
 
 def clean_stage(
-    events: list[ArticleEvent], index: DedupIndex, max_body_chars: int, workers: int = 1
+    events: list[ArticleEvent], index: DedupIndex, max_body_chars: int, workers: int = 0
 ) -> list[CleanArticle]:
     return clean_batch(events, index, max_body_chars, workers)
 
 
-def extract_stage(articles: list[CleanArticle], workers: int = 1) -> Analysis:
+def extract_stage(articles: list[CleanArticle], workers: int = 0) -> Analysis:
     """Parse the analysable articles and extract from each (spread over the worker processes)."""
-    positions = [i for i, a in enumerate(articles) if a.analysable]
+    failures = {i: a.failure for i, a in enumerate(articles) if a.failure is not None}
+    positions = []
+    for i, article in enumerate(articles):
+        if article.analysable and len(article.body or "") > MAX_ANALYSED_CHARS:
+            failures[i] = RecordFailure("extract", "text_too_long", f"{len(article.body or ''):,} characters "
+                                        f"after cleaning, over the NLP limit of {MAX_ANALYSED_CHARS:,}")
+        elif article.analysable:
+            positions.append(i)
     items = []
     for i in positions:
         published_at = articles[i].published_at
         items.append((articles[i].body or "", published_at.date() if published_at else None))
-    extractions = map_in_workers(extract_texts, items, workers)
-    return Analysis(extractions=dict(zip(positions, extractions, strict=True)))
+    extractions, failed = _split(positions, map_in_workers(extract_texts, items, workers, "extract"))
+    return Analysis(extractions=extractions, failures=failures | failed)
 
 
-def enrich_stage(articles: list[CleanArticle], analysis: Analysis, workers: int = 1) -> Analysis:
+def enrich_stage(articles: list[CleanArticle], analysis: Analysis, workers: int = 0) -> Analysis:
     """Geocoding, tone, themes and keywords of every analysed article."""
     positions = list(analysis.extractions)
     items = [(articles[i].body or "", analysis.extractions[i]) for i in positions]
-    enrichments = map_in_workers(enrich_texts, items, workers)
-    analysis.enrichments = dict(zip(positions, enrichments, strict=True))
+    analysis.enrichments, failures = _split(positions, map_in_workers(enrich_texts, items, workers, "enrich"))
+    analysis.failures |= failures
     return analysis
 
 
@@ -144,18 +163,28 @@ def _json_row(row: dict[str, Any]) -> str:
     return json.dumps(row, default=default, ensure_ascii=False)
 
 
-def _quarantine_rows(name: str, table: pa.Table, failed: dict[int, list[str]], now: dt.datetime) -> list[dict]:
-    if not failed:
+def _quarantine_rows(
+    name: str, table: pa.Table, failed: dict[int, list[str]], now: dt.datetime,
+    failures: dict[int, RecordFailure] | None = None,
+) -> list[dict]:
+    """Quarantine rows for the failed positions of a table; a record whose processing failed
+    (`failures`) is labelled `<stage>:<kind>` and its reason comes first."""
+    failures = failures or {}
+    if not failed and not failures:
         return []  # the common case; to_pylist of a whole table (bodies, raw HTML) is not free
     rows = table.to_pylist()
     out = []
-    for position, expectations in sorted(failed.items()):
+    for position in sorted(set(failed) | set(failures)):
         row = rows[position]
+        expectations = sorted(set(failed.get(position, [])))
+        failure = failures.get(position)
+        labels = ([failure.label] if failure else []) + expectations
+        reasons = ([failure.reason] if failure else []) + expectations
         out.append({
             "table_name": name,
             "article_id": row.get("article_id"),
-            "failed_expectations": sorted(set(expectations)),
-            "reason": "; ".join(sorted(set(expectations))),
+            "failed_expectations": labels,
+            "reason": "; ".join(reasons),
             "row_json": _json_row(row),
             "quarantined_at": now,
             "kafka_topic": row["kafka_topic"],
@@ -185,20 +214,22 @@ def _drop_articles(table: pa.Table, coordinates: set[tuple[str, int, int]]) -> p
 
 
 def validate_and_route(
-    tables: dict[str, pa.Table], validator: BatchValidator
+    tables: dict[str, pa.Table], validator: BatchValidator, failures: dict[int, RecordFailure] | None = None
 ) -> tuple[dict[str, pa.Table], dict[str, TableResult]]:
-    """Validate each table with its suite; failing rows move to the quarantine table."""
+    """Validate each table with its suite; failing rows move to the quarantine table, and so do
+    the articles (by row position) whose processing failed."""
+    failures = failures or {}
     now = dt.datetime.now(dt.UTC)
     quarantine: list[dict] = []
     results: dict[str, TableResult] = {}
     articles = tables["articles"]
     result = validator.validate("articles", articles)
     results["articles"] = result
-    quarantine += _quarantine_rows("articles", articles, result.failed_rows, now)
+    quarantine += _quarantine_rows("articles", articles, result.failed_rows, now, failures)
     quarantined = {
         (q["kafka_topic"], q["kafka_partition"], q["kafka_offset"]) for q in quarantine
     }
-    routed = {"articles": _drop_positions(articles, set(result.failed_rows))}
+    routed = {"articles": _drop_positions(articles, set(result.failed_rows) | set(failures))}
     for name in CHILD_TABLES:
         table = _drop_articles(tables[name], quarantined)
         result = validator.validate(name, table)
@@ -214,7 +245,7 @@ def validate_stage(
 ) -> tuple[dict[str, pa.Table], dict[str, pa.Table], dict[str, TableResult]]:
     """Build the tables and validate them: (tables as built, tables as routed, results)."""
     tables = build_tables(articles, analysis, dt.datetime.now(dt.UTC))
-    routed, results = validate_and_route(tables, validator)
+    routed, results = validate_and_route(tables, validator, analysis.failures)
     return tables, routed, results
 
 
@@ -224,7 +255,7 @@ def process_batch(
     validator: BatchValidator,
     *,
     max_body_chars: int = 2_000_000,
-    workers: int = 1,
+    workers: int = 0,
     stage_done: Callable[[str], None] | None = None,
 ) -> BatchOutput:
     """Run every stage on a batch; the Prefect flow runs the same stages as separate tasks.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import fcntl
 import os
 import re
@@ -18,6 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from newsflow.events import ingest_date_of
 from newsflow.schemas import TABLES, empty_table
 from newsflow.source import Batch, RawRecord
 
@@ -39,9 +39,7 @@ def ingest_date(record: RawRecord) -> str:
     Derived from the record rather than the clock, so a replay on another day lands in the same
     folder and overwrites instead of duplicating.
     """
-    if record.timestamp_ms is None or record.timestamp_ms < 0:
-        return "unknown"
-    return dt.datetime.fromtimestamp(record.timestamp_ms / 1000, tz=dt.UTC).date().isoformat()
+    return ingest_date_of(record.timestamp_ms)
 
 
 def _fsync_dir(path: Path) -> None:

@@ -24,6 +24,9 @@ class RawRecord:
     key: bytes | None
     value: bytes | None
     headers: tuple[tuple[str, bytes], ...] = ()
+    # Set when the client could not read the record at all (a corrupt record, a header key that is
+    # not UTF-8): key and value are then unknown, and the record goes to the dead letters.
+    error: str | None = None
 
     @property
     def size(self) -> int:
@@ -77,6 +80,8 @@ class Source(Protocol):
 
     def owns_all_partitions(self) -> bool: ...
 
+    def keep_alive(self) -> None: ...
+
     def close(self) -> None: ...
 
 
@@ -118,6 +123,9 @@ class MemorySource:
 
     def owns_all_partitions(self) -> bool:
         return True
+
+    def keep_alive(self) -> None:
+        pass
 
     def close(self) -> None:
         pass
@@ -173,6 +181,8 @@ class KafkaSource:
         return self._commit(batch.first_offsets(), "this consumer no longer owns the batch's partitions")
 
     def poll_batch(self, limits: BatchLimits) -> Batch:
+        from kafka.errors import CorruptRecordError
+
         batch = Batch(generation=self._generation)
         size = 0
         deadline = time.monotonic() + limits.max_wait_s
@@ -180,14 +190,21 @@ class KafkaSource:
             remaining_ms = int((deadline - time.monotonic()) * 1000)
             if remaining_ms <= 0:
                 break
-            polled = self._consumer.poll(
-                timeout_ms=min(remaining_ms, 500),
-                max_records=limits.max_records - len(batch),
-            )
+            unreadable: RawRecord | None = None
+            try:
+                polled = self._consumer.poll(
+                    timeout_ms=min(remaining_ms, 500),
+                    max_records=limits.max_records - len(batch),
+                )
+            except CorruptRecordError as exc:
+                unreadable, polled = self._skip_unreadable(exc), {}
             if self._generation != batch.generation:
                 # Rebalanced inside this poll: what was read before it is read again from the
                 # committed offsets (by us or the new owner), so it is dropped here.
                 batch, size = Batch(generation=self._generation), 0
+            if unreadable is not None:
+                batch.records.append(unreadable)
+                continue
             if not polled:
                 # An empty poll after some records: the backlog is drained, ship what we have.
                 if batch.records:
@@ -209,6 +226,27 @@ class KafkaSource:
                     size += len(rec.value or b"")
         batch.records.sort(key=lambda r: (r.topic, r.partition, r.offset))
         return batch
+
+    def _skip_unreadable(self, exc: Exception) -> RawRecord:
+        """The record kafka-python could not read (poll raised CorruptRecordError: a failed CRC,
+        a header key that is not UTF-8, a malformed record), as a RawRecord carrying the error;
+        the consumer moves past it. It lands in the dead letters, so its offset is accounted for
+        and committed with its batch; if that batch is not landed, it is met and skipped again.
+
+        kafka-python names neither the partition nor the offset in the exception: the fetcher's
+        record set in progress (the one that raised) names the partition, and the partition's
+        position is the record's offset (records before it were returned and moved it). A failed
+        CRC spoils a whole record batch: each of its offsets is skipped this way in turn."""
+        from kafka import TopicPartition
+
+        in_progress = getattr(getattr(self._consumer, "_fetcher", None), "_next_partition_records", None)
+        tp = getattr(in_progress, "topic_partition", None)
+        if not isinstance(tp, TopicPartition):
+            raise exc  # nothing says which record it was: fail loudly rather than skip blindly
+        offset = self._consumer.position(tp)
+        self._consumer.seek(tp, offset + 1)
+        log.warning("unreadable record %s/%d@%d dead-lettered: %s", tp.topic, tp.partition, offset, exc)
+        return RawRecord(tp.topic, tp.partition, offset, None, None, None, error=f"{type(exc).__name__}: {exc}")
 
     def commit(self, batch: Batch) -> bool:
         """Commit the batch's offsets; False if the group rebalanced away from us meanwhile.
@@ -258,6 +296,27 @@ class KafkaSource:
         """True when this consumer is the only member holding the topic's partitions."""
         partitions = self._consumer.partitions_for_topic(self._settings.topic) or set()
         return len(self._consumer.assignment()) >= len(partitions) > 0
+
+    def keep_alive(self) -> None:
+        """Show the group coordinator this member is alive while a batch is worked on.
+
+        poll() is what resets kafka-python's max-poll-interval timer, so the consumer polls with
+        every assigned partition paused: no record comes back (fetched ones are kept for after
+        the resume), positions do not move. A rebalance inside this poll raises the generation,
+        so the batch in hand is then not landed (is_current) and is read again."""
+        from kafka.errors import KafkaError
+
+        assignment = self._consumer.assignment()
+        try:
+            self._consumer.pause(*assignment)
+            polled = self._consumer.poll(timeout_ms=0)
+            for tp, records in polled.items():
+                # Only a partition assigned inside this very poll can return records: give them back.
+                self._consumer.seek(tp, records[0].offset)
+        except KafkaError as exc:  # the broker is unreachable for now: the next tick tries again
+            log.warning("keep-alive poll failed: %s", exc)
+        finally:
+            self._consumer.resume(*[tp for tp in assignment if tp in self._consumer.assignment()])
 
     def close(self) -> None:
         self._consumer.close(autocommit=False)

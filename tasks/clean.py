@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from newsflow.events import ArticleEvent
 from newsflow.tasks.dedup import DedupIndex, content_hash, simhash
+from newsflow.tasks.workers import RecordFailure
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
@@ -66,12 +67,15 @@ class CleanArticle:
     simhash: int | None
     duplicate_of: str | None = None
     duplicate_kind: str | None = None
+    # Set when cleaning this record failed (an exception, a CPU or memory bound): it is quarantined.
+    failure: RecordFailure | None = None
 
     @property
     def analysable(self) -> bool:
         """Worth running NLP on: English prose of article length, not a copy of an earlier one."""
         return (
-            self.body is not None
+            self.failure is None
+            and self.body is not None
             and self.language == ENGLISH
             and self.word_count >= MIN_ARTICLE_WORDS
             and self.duplicate_of is None
@@ -284,12 +288,13 @@ def _usable(event: ArticleEvent, max_body_chars: int) -> bool:
     return event.body is not None and len(event.body) <= max_body_chars
 
 
-def _article(event: ArticleEvent, cleaned: CleanedBody | None) -> CleanArticle:
+def _article(event: ArticleEvent, cleaned: CleanedBody | RecordFailure | None) -> CleanArticle:
     original = event.body
-    if cleaned is None:
+    if cleaned is None or isinstance(cleaned, RecordFailure):
         return CleanArticle(
-            event, None, original, event.title, None, None, parse_timestamp(event.published_at), None,
+            event, None, original, event.title, None, None, _safe_timestamp(event.published_at), None,
             None, len(original or ""), 0, None, None,
+            failure=cleaned if isinstance(cleaned, RecordFailure) else None,
         )
     return CleanArticle(
         event=event,
@@ -306,6 +311,15 @@ def _article(event: ArticleEvent, cleaned: CleanedBody | None) -> CleanArticle:
         content_hash=cleaned.content_hash,
         simhash=cleaned.simhash,
     )
+
+
+def _safe_timestamp(value: str | None) -> dt.datetime | None:
+    """The event's own date for a row whose cleaning failed: a date that cannot be read is left
+    out rather than failing the row a second time."""
+    try:
+        return parse_timestamp(value)
+    except Exception:  # noqa: BLE001
+        return None
 
 
 def clean_event(event: ArticleEvent, max_body_chars: int) -> CleanArticle:
@@ -335,7 +349,7 @@ def _position(article: CleanArticle) -> tuple[int, str, int, int]:
 
 
 def clean_batch(
-    events: list[ArticleEvent], index: DedupIndex, max_body_chars: int, workers: int = 1
+    events: list[ArticleEvent], index: DedupIndex, max_body_chars: int, workers: int = 0
 ) -> list[CleanArticle]:
     """The cleaning stage over a whole micro-batch: bodies in the workers, duplicates here, in
     batch order (the index is this process's state)."""
@@ -343,7 +357,8 @@ def clean_batch(
 
     usable = [e for e in events if _usable(e, max_body_chars)]
     fields = [(e.body or "", e.content_type, e.title, e.published_at) for e in usable]
-    cleaned = dict(zip((id(e) for e in usable), map_in_workers(clean_bodies, fields, workers), strict=True))
+    values = map_in_workers(clean_bodies, fields, workers, "clean")
+    cleaned = dict(zip((id(e) for e in usable), values, strict=True))
     articles = [_article(event, cleaned.get(id(event))) for event in events]
     mark_duplicates(articles, index)
     return articles

@@ -54,7 +54,7 @@ def _run(source: RecordingSource, output: Path, batch_records: int):  # type: ig
     @flow(name="loop-under-test")
     def loop():  # type: ignore[no-untyped-def]
         settings = Settings(output_dir=output, limits=BatchLimits(max_records=batch_records, max_wait_s=0.1),
-                            workers=1)
+                            workers=0)
         return run_ingest(settings, source, mode="drain")
 
     return loop()
