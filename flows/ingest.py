@@ -36,6 +36,7 @@ from newsflow.pipeline import (
     extract_stage,
     validate_stage,
 )
+from newsflow.preflight import require_topic
 from newsflow.sink import LandedFile, land_batch, partition_locks
 from newsflow.source import Batch, KafkaSource, Source
 from newsflow.tasks.clean import CleanArticle
@@ -420,6 +421,7 @@ def ingest(
     if batch_records:
         settings = settings.with_overrides(limits=BatchLimits(
             batch_records, settings.limits.max_bytes, settings.limits.max_wait_s))
+    require_topic(settings.kafka)  # a missing topic fails the run at once, with the reason
     source = KafkaSource(settings.kafka)
     publisher = DeadLetterPublisher(settings.kafka)
     try:

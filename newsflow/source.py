@@ -136,6 +136,8 @@ class KafkaSource:
             client_id=client_id,
             enable_auto_commit=False,  # we commit after the Parquet is durably written
             auto_offset_reset="earliest",
+            # Reading never creates a topic: a mistyped name must fail, not wait on an empty one.
+            allow_auto_create_topics=False,
             session_timeout_ms=settings.session_timeout_ms,
             heartbeat_interval_ms=settings.heartbeat_interval_ms,
             # A batch is processed between polls; NLP on a full batch must fit in this.
