@@ -59,6 +59,12 @@ def md_text(value: Any, limit: int = 200) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
+def md_code(value: Any) -> str:
+    """Text for a markdown code span: shown verbatim by the renderer, so only backticks and line
+    breaks (which would end the span) are taken out."""
+    return "`" + " ".join(str(value).replace("`", "'").split()) + "`"
+
+
 def _short(value: Any) -> str:
     text = " ".join(str(value).split())
     return text if len(text) <= EVENT_TEXT_CHARS else text[: EVENT_TEXT_CHARS - 1] + "…"
@@ -253,7 +259,7 @@ class RunMonitor:
         progress = self.progress()
         behind = sum(self.lag.values())
         description = (f"{self.records} records landed in {self.batches} batches; {behind} behind on "
-                       f"{self.settings.kafka.topic}" + ("" if final else " (updated every "
+                       f"{md_text(self.settings.kafka.topic)}" + ("" if final else " (updated every "
                                                               f"{self.every_batches} batches)"))
         if self._progress_id is None:
             # Sync here (no event loop in the flow's thread); the cast tells mypy so.
@@ -264,13 +270,13 @@ class RunMonitor:
         create_table_artifact(
             key="newsflow-ingest-counts",
             table=[{"table": name, "rows": count} for name, count in sorted(self.rows.items())],
-            description=f"Rows landed under {self.settings.output_dir} so far: {self.message()}.",
+            description=f"Rows landed under {md_text(self.settings.output_dir)} so far: {self.message()}.",
         )
         create_table_artifact(
             key="newsflow-consumer-lag",
             table=[{"partition": name, "records behind": n} for name, n in self.lag.items()]
             or [{"partition": "none assigned", "records behind": 0}],
-            description=f"Consumer group {self.settings.kafka.group_id}: records between its committed "
+            description=f"Consumer group {md_text(self.settings.kafka.group_id)}: records between its committed "
                         f"offset and the end of each partition, after batch {self.batches}.",
         )
 
@@ -279,7 +285,7 @@ class RunMonitor:
         from prefect.artifacts import create_markdown_artifact
 
         docs = (f"GX Data Docs of this run (open the file in a browser on the machine that ran it): "
-                f"`{data_docs}`" if data_docs else "No rows validated, no Data Docs.")
+                f"{md_code(data_docs)}" if data_docs else "No rows validated, no Data Docs.")
         create_markdown_artifact(
             key="newsflow-ingest-report",
             markdown=self.report_markdown(docs, seconds, reasons or Counter(), dead_kinds or Counter(),
@@ -297,7 +303,7 @@ class RunMonitor:
             .replace("batchs", "batches") + f", {seconds:.1f} s.\n\n{docs}\n\n"
             f"## Validation (Great Expectations)\n\n{self.validation.markdown()}\n\n"
             f"## Quarantine reasons\n\n| table: failed expectations | rows |\n|---|---|\n{reason_rows}\n\n"
-            f"## Dead letters (topic `{md_text(self.settings.kafka.dlq_topic)}`)\n\n| error | records |\n|---|---|\n"
+            f"## Dead letters (topic {md_code(self.settings.kafka.dlq_topic)})\n\n| error | records |\n|---|---|\n"
             f"{dead_rows}\n\n## Table-level expectation failures\n\n{failures}\n"
         )
 

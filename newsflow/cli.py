@@ -163,28 +163,29 @@ def print_summary(output_dir: Path) -> None:
     """Row counts per table, where they are, and the seed article's people and places."""
     from newsflow.report import connect
     from newsflow.schemas import TABLES
+    from newsflow.sqlshell import format_table
 
     print(f"\nLanded under {output_dir.resolve()}:")
     con = connect(output_dir)  # one DuckDB view per table, empty where nothing landed
+    counts = {}
     for name in TABLES:
         count = con.execute(f"SELECT count(*) FROM {name}").fetchone()
-        rows = count[0] if count else 0
-        print(f"  {name:<13} {rows:>6} rows" + (f"  {output_dir / name}/" if rows else ""))
-    entities = f"{output_dir}/entities/*/*.parquet"
-    locations = f"{output_dir}/locations/*/*.parquet"
-    if not list((output_dir / "entities").glob("*/*.parquet")):
+        counts[name] = count[0] if count else 0
+        print(f"  {name:<13} {counts[name]:>6} rows" + (f"  {output_dir / name}/" if counts[name] else ""))
+    if not counts["entities"]:
         return
-    query = f"""
+    # The same query runs as `newsflow sql "..."` over the same views.
+    query = """
 SELECT e.entity_type AS type, e.canonical_name AS name, count(*) AS mentions,
        any_value(l.country_code) AS country, round(any_value(l.latitude), 2) AS lat,
        round(any_value(l.longitude), 2) AS lon
-FROM read_parquet('{entities}', hive_partitioning=true) e
-LEFT JOIN read_parquet('{locations}', hive_partitioning=true) l
-  ON l.article_id = e.article_id AND l.start_char = e.start_char
+FROM entities e
+LEFT JOIN locations l ON l.article_id = e.article_id AND l.start_char = e.start_char
 WHERE e.entity_type IN ('PERSON', 'GPE', 'LOC')
 GROUP BY ALL ORDER BY type, mentions DESC, name"""
-    print("\nPeople and places (DuckDB):" + query.replace("\n", "\n  "))
-    print(con.execute(query).fetch_df().to_string(index=False))
+    print("\nPeople and places (`newsflow sql`):" + query.replace("\n", "\n  "))
+    cursor = con.execute(query)
+    print(format_table([d[0] for d in cursor.description], cursor.fetchall()))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -113,6 +113,9 @@ def build_report(output_dir: Path, target: Path, top: int = 15) -> Path:
     import matplotlib
 
     matplotlib.use("Agg")
+    # Labels are event-supplied names: "$...$" in one ("Mega$_$Corp") must be drawn as written,
+    # never parsed as mathtext (which fails the whole report on a bad expression).
+    matplotlib.rcParams["text.parse_math"] = False
     con = connect(output_dir)
     counts = {name: _rows(con, f"SELECT count(*) FROM {name}")[0][0] for name in TABLES}
 
@@ -136,6 +139,7 @@ def build_report(output_dir: Path, target: Path, top: int = 15) -> Path:
     summary = "".join(f"<li><b>{html.escape(n)}</b>: {c}</li>" for n, c in counts.items())
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>newsflow report</title>
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
 <style>
 body {{ font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; color: #222; }}
 h1 {{ margin-bottom: 0; }} .meta {{ color: #666; }} section {{ margin: 2rem 0; }}

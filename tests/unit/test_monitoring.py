@@ -60,3 +60,9 @@ def test_memory_source_lag_counts_what_is_not_committed() -> None:
     assert source.lag() == {("memory", 0): 3}
     source.commit(source.poll_batch(BatchLimits(max_records=2)))
     assert source.lag() == {("memory", 0): 1}
+
+
+def test_md_code_cannot_end_its_span() -> None:
+    from newsflow.flows.monitoring import md_code
+
+    assert md_code("a`b\nc") == "`a'b c`"
