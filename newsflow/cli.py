@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import logging
 import os
 import sys
@@ -233,7 +234,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     from newsflow.report import build_report
 
     output = _output_folder(args)
-    target = build_report(output, Path(args.html) if args.html else output / "report.html")
+    if args.since and args.until and args.since > args.until:
+        raise CliError(f"--since {args.since} is after --until {args.until}")
+    target = build_report(output, Path(args.html) if args.html else output / "report.html",
+                          since=args.since, until=args.until)
     print(f"report written to {target}")
     return 0
 
@@ -267,6 +271,13 @@ def cmd_sql(args: argparse.Namespace) -> int:
 
         raise CliError(f"SQL: {safe_text(first_line(exc))}") from None
     return 0
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
 
 
 def _env_help(text: str, env: str | None = None, default: object = None) -> str:
@@ -348,6 +359,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="build an HTML report from the landed tables (DuckDB)")
     output_option(p, "output folder to report on")
     p.add_argument("--html", metavar="FILE", help=_env_help("where to write the report", default="<output>/report.html"))
+    p.add_argument("--since", type=_date, metavar="YYYY-MM-DD",
+                   help=_env_help("only articles dated on or after this day", default="no lower bound"))
+    p.add_argument("--until", type=_date, metavar="YYYY-MM-DD",
+                   help=_env_help("only articles dated on or before this day", default="no upper bound"))
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("check", help="check that every landed offset landed once (exit 1 if one is doubled)")
