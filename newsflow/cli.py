@@ -312,7 +312,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help=_env_help(what, "NEWSFLOW_OUTPUT", "output"))
 
     p = sub.add_parser("replay", help="produce seed files to the topic as article events (creates the topic)")
-    p.add_argument("paths", nargs="+", help="files or folders: .txt .html .html.gz .json .jsonl")
+    p.add_argument("paths", nargs="*", default=[str(SEEDS_DIR)], help="files or folders: .txt .html .html.gz "
+                   ".json .jsonl (default: the seed articles shipped with newsflow)")
     kafka_options(p)
     p.add_argument("--rate", type=float, help=_env_help("events per second", default="as fast as possible"))
     p.add_argument("--source", help=_env_help("source name for events that have none", default="none"))
