@@ -299,7 +299,8 @@ def build_parser() -> argparse.ArgumentParser:
                "`newsflow sql \"SELECT ...\"`, `newsflow report`. `newsflow demo` does all of it once.")
     parser.add_argument("--version", action="version", version=f"newsflow {__version__}")
     parser.add_argument("--kafka-debug", action="store_true",
-                        help="log kafka-python at DEBUG to stderr, for connection problems (passwords are redacted)")
+                        help="log kafka-python at DEBUG to stderr, for connection problems; "
+                             "passwords are redacted (default: off)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def kafka_options(p: argparse.ArgumentParser) -> None:
