@@ -197,7 +197,7 @@ class RunMonitor:
         self.lag = self._guarded(self._read_lag) or self.lag
         self._guarded(self.publish_live, final=True)
         self._guarded(self.publish_report, totals.data_docs, totals.seconds, totals.quarantine_reasons,
-                      totals.dead_letter_errors, totals.table_failures)
+                      totals.dead_letter_errors, totals.table_failures, totals.active_seconds)
         return self.message(totals.redone_batches)
 
     def message(self, redone_batches: int = 0) -> str:
@@ -281,7 +281,8 @@ class RunMonitor:
         )
 
     def publish_report(self, data_docs: Path | None, seconds: float, reasons: Counter[str] | None = None,
-                       dead_kinds: Counter[str] | None = None, table_failures: list[str] | None = None) -> None:
+                       dead_kinds: Counter[str] | None = None, table_failures: list[str] | None = None,
+                       active_seconds: float = 0.0) -> None:
         from prefect.artifacts import create_markdown_artifact
 
         docs = (f"GX Data Docs of this run (open the file in a browser on the machine that ran it): "
@@ -289,18 +290,20 @@ class RunMonitor:
         create_markdown_artifact(
             key="newsflow-ingest-report",
             markdown=self.report_markdown(docs, seconds, reasons or Counter(), dead_kinds or Counter(),
-                                          table_failures or []),
+                                          table_failures or [], active_seconds),
             description="Validation summary of the run",
         )
 
     def report_markdown(self, docs: str, seconds: float, reasons: Counter[str], dead_kinds: Counter[str],
-                        table_failures: list[str]) -> str:
+                        table_failures: list[str], active_seconds: float = 0.0) -> str:
         reason_rows = "\n".join(f"| {md_text(r)} | {n} |" for r, n in reasons.most_common()) or "| none | 0 |"
         dead_rows = "\n".join(f"| {md_text(k)} | {n} |" for k, n in dead_kinds.most_common()) or "| none | 0 |"
         failures = "\n".join(f"- {md_text(f, 500)}" for f in table_failures) or "- none"
         return (
             f"# newsflow ingest\n\n**{md_text(self.message())}** in {_plural(self.batches, 'batch')}"
-            .replace("batchs", "batches") + f", {seconds:.1f} s.\n\n{docs}\n\n"
+            .replace("batchs", "batches") + f", {seconds:.1f} s"
+            + (f" ({self.records / active_seconds:.2f} records/s while records were arriving)" if active_seconds else "")
+            + f".\n\n{docs}\n\n"
             f"## Validation (Great Expectations)\n\n{self.validation.markdown()}\n\n"
             f"## Quarantine reasons\n\n| table: failed expectations | rows |\n|---|---|\n{reason_rows}\n\n"
             f"## Dead letters (topic {md_code(self.settings.kafka.dlq_topic)})\n\n| error | records |\n|---|---|\n"
