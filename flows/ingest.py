@@ -19,14 +19,15 @@ from typing import Any, Literal, TypeVar, cast
 
 import pyarrow as pa
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
+from prefect.states import Completed
 from prefect.utilities.annotations import quote
 
 from newsflow.config import BatchLimits, Settings, settings_from_env
 from newsflow.deadletter import DeadLetterPublisher, dead_letter_rows
 from newsflow.events import ArticleEvent, Unparseable
+from newsflow.flows.monitoring import RunMonitor, prune_data_docs, run_docs_dir
 from newsflow.pipeline import (
     Analysis,
     clean_stage,
@@ -36,6 +37,7 @@ from newsflow.pipeline import (
     extract_stage,
     validate_stage,
 )
+from newsflow.preflight import require_topic
 from newsflow.sink import LandedFile, land_batch, partition_locks
 from newsflow.source import Batch, KafkaSource, Source
 from newsflow.supervision import RunGuard, StopRequested
@@ -56,9 +58,12 @@ DRAIN_IDLE_LIMIT_S = 300.0
 BRIEF_POLL_S = 0.2
 
 
-@task(name="poll-batch", cache_policy=NO_CACHE, persist_result=False)
 def poll_batch(source: Source, limits: BatchLimits) -> Batch:
-    """Read one micro-batch, bounded by record count, bytes and time."""
+    """Read one micro-batch, bounded by record count, bytes and time.
+
+    Not a Prefect task: an idle stream polls every few seconds, and a task run per empty poll
+    filled the Prefect database (about 720 an hour) with runs that did nothing. A batch's task
+    runs start with decode, once it has records."""
     return source.poll_batch(limits)
 
 
@@ -98,8 +103,10 @@ def validate(
 
 @task(name="data-docs", cache_policy=NO_CACHE, persist_result=False)
 def data_docs(samples: dict[str, pa.Table], output_dir: Path, run_name: str) -> Path:
-    """Build GX Data Docs for this run's rows, once per flow run."""
-    return build_data_docs(samples, output_dir / "data_docs", run_name)
+    """Build GX Data Docs for this run's rows in the run's own folder; older runs' are pruned."""
+    index = build_data_docs(samples, run_docs_dir(output_dir, run_name), run_name)
+    prune_data_docs(output_dir)
+    return index
 
 
 @task(name="land", cache_policy=NO_CACHE, persist_result=False, retries=3, retry_delay_seconds=[1, 5, 15])
@@ -181,37 +188,6 @@ class RunTotals:
         }
 
 
-def publish_artifacts(totals: RunTotals, settings: Settings) -> None:
-    """Leave the run's counts and reasons on the Prefect Artifacts page."""
-    create_table_artifact(
-        key="newsflow-ingest-counts",
-        table=[{"table": name, "rows": count} for name, count in sorted(totals.rows.items())],
-        description=f"Rows landed under {settings.output_dir} by this run "
-        f"({totals.records} records in {totals.batches} batches, {totals.seconds:.1f} s).",
-    )
-    reasons = "\n".join(f"| {reason} | {n} |" for reason, n in totals.quarantine_reasons.most_common())
-    dead = "\n".join(f"| {kind} | {n} |" for kind, n in totals.dead_letter_errors.most_common())
-    failures = "\n".join(f"- {f}" for f in totals.table_failures) or "- none"
-    docs = (f"[GX Data Docs for this run]({totals.data_docs.resolve().as_uri()}) "
-            f"(`{totals.data_docs}`)" if totals.data_docs else "no rows validated, no Data Docs")
-    rate = f"{totals.records / totals.active_seconds:.2f}" if totals.active_seconds else "n/a"
-    create_markdown_artifact(
-        key="newsflow-ingest-report",
-        markdown=(
-            f"# newsflow ingest\n\n"
-            f"**{totals.records}** records, **{totals.batches}** batches, {totals.seconds:.1f} s "
-            f"({rate} records/s); {totals.expectations_evaluated} expectations evaluated.\n\n"
-            f"{docs}\n\n"
-            f"## Quarantine reasons\n\n| table: failed expectations | rows |\n|---|---|\n"
-            f"{reasons or '| none | 0 |'}\n\n"
-            f"## Dead letters (topic `{settings.kafka.dlq_topic}`)\n\n| error | records |\n|---|---|\n"
-            f"{dead or '| none | 0 |'}\n\n"
-            f"## Table-level expectation failures\n\n{failures}\n"
-        ),
-        description="Validation summary of the run",
-    )
-
-
 T = TypeVar("T")
 
 
@@ -277,6 +253,7 @@ def run_ingest(
     mode: Literal["drain", "stream"] = "drain",
     max_batches: int | None = None,
     publisher: DeadLetterPublisher | None = None,
+    monitor: RunMonitor | None = None,
 ) -> RunTotals:
     """The batch loop, shared by the flow and by tests that bring their own source.
 
@@ -288,6 +265,7 @@ def run_ingest(
     that was paused past its session lands nothing. The consumer is only ever used from this
     thread."""
     logger = get_run_logger()
+    monitor = monitor or RunMonitor(settings, source, mode)
     index = dedup_index_from(settings.output_dir)
     set_bounds(settings.bounds)
     start_workers(settings.workers)
@@ -333,6 +311,7 @@ def run_ingest(
                 logger.warning("batch %d landed but not committed (rebalance): it will be landed again", number)
                 return
         totals.add(item.batch, tables, results, item.unparseable, built)
+        monitor.batch_landed(item.batch, tables, results, item.unparseable)
         # Batches leave reference cycles (GX results, Prefect states) that can hold whole tables;
         # left to the collector's own schedule they piled up with the backlog (peak RSS grew by
         # about 250 MB per doubling), so they are collected once per batch.
@@ -429,17 +408,22 @@ def ingest(
     if batch_records:
         settings = settings.with_overrides(limits=BatchLimits(
             batch_records, settings.limits.max_bytes, settings.limits.max_wait_s))
+    require_topic(settings.kafka)  # a missing topic fails the run at once, with the reason
     source = KafkaSource(settings.kafka)
     publisher = DeadLetterPublisher(settings.kafka)
+    monitor = RunMonitor(settings, source, mode)
     try:
-        totals = run_ingest(settings, source, mode=mode, max_batches=max_batches, publisher=publisher)
+        totals = run_ingest(settings, source, mode=mode, max_batches=max_batches, publisher=publisher,
+                            monitor=monitor)
+        message = monitor.run_finished(totals)  # reads the lag, so before the consumer closes
     finally:
         source.close()
         publisher.close()
-    publish_artifacts(totals, settings)
     summary = totals.as_dict()
-    print(f"ingest finished: {summary}")
-    return summary
+    print(f"ingest finished: {message}; {summary}")
+    # The run's state carries the summary, so the UI's run list tells a clean run from one that
+    # quarantined or dead-lettered records; callers still get the summary dict as the result.
+    return cast(dict[str, Any], Completed(message=message, data=summary))
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
-"""The `newsflow` command: replay seeds, ingest, run the embedded broker, the demo, checks."""
+"""newsflow: replay article events to Kafka, ingest them into validated tables, query and report them."""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import logging
 import os
 import sys
@@ -10,8 +11,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from newsflow import SEEDS_DIR
-from newsflow.config import Settings, settings_from_env
+from newsflow import SEEDS_DIR, __version__
+from newsflow.config import DEFAULT_GROUP, DEFAULT_TOPIC, BatchLimits, KafkaSettings, Settings, settings_from_env
 
 ENV_DEFAULTS = {
     # No network here and no wish to phone home: analytics off unless the user says otherwise.
@@ -43,22 +44,33 @@ def _settings(args: argparse.Namespace) -> Settings:
     return settings
 
 
-def _check_kafka(settings: Settings) -> None:
-    """Fail fast with advice when no bootstrap server accepts a connection (the client would
-    otherwise retry for a long time)."""
-    import socket
+def _kafka_topics(settings: Settings) -> set[str]:
+    """The broker's topics; a CliError with one line of advice within seconds when the bootstrap
+    address is not a Kafka broker (the client would otherwise retry and log for a long time)."""
+    from newsflow.preflight import KafkaUnavailable, kafka_topics
 
-    for server in settings.kafka.bootstrap_servers.split(","):
-        host, _, port = server.strip().rpartition(":")
-        try:
-            with socket.create_connection((host or "localhost", int(port or 9092)), timeout=3):
-                return
-        except (OSError, ValueError):
-            continue
-    raise CliError(
-        f"cannot reach Kafka at {settings.kafka.bootstrap_servers}. Start the embedded broker "
-        "with `newsflow broker`, start infra/docker-compose.yml, or set KAFKA_BOOTSTRAP_SERVERS."
-    )
+    try:
+        return kafka_topics(settings.kafka)
+    except KafkaUnavailable as exc:
+        raise CliError(str(exc)) from None
+
+
+def _require_topic(settings: Settings) -> None:
+    from newsflow.preflight import KafkaUnavailable, TopicMissing, require_topic
+
+    try:
+        require_topic(settings.kafka)
+    except (KafkaUnavailable, TopicMissing) as exc:
+        raise CliError(str(exc)) from None
+
+
+def _output_folder(args: argparse.Namespace) -> Path:
+    """The output folder named by --output / NEWSFLOW_OUTPUT; it must exist for readers."""
+    output = Path(args.output)
+    if not output.is_dir():
+        raise CliError(f"{output}: no such folder; run `newsflow ingest` (or `newsflow demo`) first, "
+                       "or point --output / NEWSFLOW_OUTPUT at the output folder")
+    return output
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
@@ -72,7 +84,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from exc
     if not files:
         raise CliError(f"no seed files (.txt .html .html.gz .json .jsonl) under {' '.join(args.paths)}")
-    _check_kafka(settings)
+    _kafka_topics(settings)
     ensure_topics(settings.kafka.bootstrap_servers, {settings.kafka.topic: args.partitions},
                   settings.kafka.client_options())
     events: list[OutgoingEvent] = []
@@ -90,7 +102,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    _check_kafka(settings)
+    _require_topic(settings)
     # Imported only now: Prefect and the flow take seconds to import, a bad setting should not.
     from newsflow.flows.ingest import ingest
     from newsflow.prefect_api import prefect_api
@@ -104,23 +116,43 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_broker(args: argparse.Namespace) -> int:
-    from newsflow.broker import EmbeddedBroker
+    """Run Tansu in the foreground until SIGINT/SIGTERM, then stop it (no orphan on the port)."""
+    import signal
 
-    with EmbeddedBroker(port=args.port) as broker:
-        print(f"embedded Kafka (Tansu) listening on {broker.bootstrap_servers}; Ctrl-C stops it")
-        print(f"  export KAFKA_BOOTSTRAP_SERVERS={broker.bootstrap_servers}")
+    from newsflow.broker import EmbeddedBroker, PortInUse
+
+    stop_requested: list[int] = []
+
+    def request_stop(signum: int, frame: object) -> None:
+        stop_requested.append(signum)
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    broker = EmbeddedBroker(port=args.port)
+    try:
         try:
-            while broker.process and broker.process.poll() is None:
-                time.sleep(0.5)
-        except KeyboardInterrupt:
-            pass
+            broker.start()
+        except PortInUse as exc:
+            raise CliError(f"{exc} (is `newsflow broker` already running? then use it as it is)") from None
+        print(f"embedded Kafka (Tansu) listening on {broker.bootstrap_servers}; Ctrl-C or SIGTERM stops it")
+        print("  it keeps topics and offsets in memory only: they are gone when it stops")
+        print(f"  export KAFKA_BOOTSTRAP_SERVERS={broker.bootstrap_servers}", flush=True)
+        while not stop_requested and broker.process and broker.process.poll() is None:
+            time.sleep(0.2)
+        if not stop_requested:
+            code = broker.process.returncode if broker.process else None
+            raise CliError(f"the embedded broker exited on its own (code {code})")
+    finally:
+        broker.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    print("embedded broker stopped")
     return 0
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     from newsflow.accounting import account
 
-    result = account(Path(args.output))
+    result = account(_output_folder(args))
     doubled = result.doubled()
     print(f"articles: {sum(result.articles.values())}  quarantined articles: "
           f"{sum(result.quarantined.values())}  dead letters: {sum(result.dead_letters.values())}")
@@ -134,28 +166,29 @@ def print_summary(output_dir: Path) -> None:
     """Row counts per table, where they are, and the seed article's people and places."""
     from newsflow.report import connect
     from newsflow.schemas import TABLES
+    from newsflow.sqlshell import format_table
 
     print(f"\nLanded under {output_dir.resolve()}:")
     con = connect(output_dir)  # one DuckDB view per table, empty where nothing landed
+    counts = {}
     for name in TABLES:
         count = con.execute(f"SELECT count(*) FROM {name}").fetchone()
-        rows = count[0] if count else 0
-        print(f"  {name:<13} {rows:>6} rows" + (f"  {output_dir / name}/" if rows else ""))
-    entities = f"{output_dir}/entities/*/*.parquet"
-    locations = f"{output_dir}/locations/*/*.parquet"
-    if not list((output_dir / "entities").glob("*/*.parquet")):
+        counts[name] = count[0] if count else 0
+        print(f"  {name:<13} {counts[name]:>6} rows" + (f"  {output_dir / name}/" if counts[name] else ""))
+    if not counts["entities"]:
         return
-    query = f"""
+    # The same query runs as `newsflow sql "..."` over the same views.
+    query = """
 SELECT e.entity_type AS type, e.canonical_name AS name, count(*) AS mentions,
        any_value(l.country_code) AS country, round(any_value(l.latitude), 2) AS lat,
        round(any_value(l.longitude), 2) AS lon
-FROM read_parquet('{entities}', hive_partitioning=true) e
-LEFT JOIN read_parquet('{locations}', hive_partitioning=true) l
-  ON l.article_id = e.article_id AND l.start_char = e.start_char
+FROM entities e
+LEFT JOIN locations l ON l.article_id = e.article_id AND l.start_char = e.start_char
 WHERE e.entity_type IN ('PERSON', 'GPE', 'LOC')
 GROUP BY ALL ORDER BY type, mentions DESC, name"""
-    print("\nPeople and places (DuckDB):" + query.replace("\n", "\n  "))
-    print(con.execute(query).fetch_df().to_string(index=False))
+    print("\nPeople and places (`newsflow sql`):" + query.replace("\n", "\n  "))
+    cursor = con.execute(query)
+    print(format_table([d[0] for d in cursor.description], cursor.fetchall()))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -192,7 +225,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "PREFECT_API_URL is not set: start `prefect server start` and "
             "`export PREFECT_API_URL=http://127.0.0.1:4200/api` (deployments need a lasting API)."
         )
-    _check_kafka(_settings(args))
+    _kafka_topics(_settings(args))
     print(f"serving newsflow-ingest/drain-scheduled (every {args.interval_minutes} min) and "
           f"newsflow-ingest/stream (paused) against {PREFECT_API_URL.value()}")
     serve_deployments(args.interval_minutes, limit=args.limit)
@@ -202,10 +235,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from newsflow.report import build_report
 
-    output = Path(args.output)
-    if not output.exists():
-        raise CliError(f"{output}: no such folder; run `newsflow ingest` (or `make demo`) first")
-    target = build_report(output, Path(args.html) if args.html else output / "report.html")
+    output = _output_folder(args)
+    if args.since and args.until and args.since > args.until:
+        raise CliError(f"--since {args.since} is after --until {args.until}")
+    target = build_report(output, Path(args.html) if args.html else output / "report.html",
+                          since=args.since, until=args.until)
     print(f"report written to {target}")
     return 0
 
@@ -219,58 +253,124 @@ def _log_kafka_to_stderr() -> None:
     kafka_logger.propagate = False
 
 
+def cmd_sql(args: argparse.Namespace) -> int:
+    """One query (or a script of several) over the landed tables, or a prompt without one."""
+    import duckdb
+
+    from newsflow.report import connect
+    from newsflow.schemas import TABLES
+    from newsflow.sqlshell import first_line, interactive, run_statements
+
+    output = _output_folder(args)
+    con = connect(output)
+    if args.query is None:
+        interactive(con, output, list(TABLES))
+        return 0
+    try:
+        run_statements(con, args.query, print)
+    except duckdb.Error as exc:
+        from newsflow.sqlshell import safe_text
+
+        raise CliError(f"SQL: {safe_text(first_line(exc))}") from None
+    return 0
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _env_help(text: str, env: str | None = None, default: object = None) -> str:
+    """Help text that always names the option's default and, if one sets it, its variable."""
+    parts = [text]
+    if env:
+        parts.append(f"env {env}")
+    parts.append(f"default: {default}")
+    return f"{parts[0]} ({'; '.join(parts[1:])})"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="newsflow", description=__doc__)
+    env = os.environ
+    defaults = KafkaSettings()
+    output_default = env.get("NEWSFLOW_OUTPUT", "output")
+    parser = argparse.ArgumentParser(
+        prog="newsflow", description=__doc__,
+        epilog="Typical use: `newsflow broker` in one terminal, then `newsflow replay FILES`, `newsflow ingest`, "
+               "`newsflow sql \"SELECT ...\"`, `newsflow report`. `newsflow demo` does all of it once.")
+    parser.add_argument("--version", action="version", version=f"newsflow {__version__}")
     parser.add_argument("--kafka-debug", action="store_true",
-                        help="log kafka-python at DEBUG to stderr, for connection problems (passwords are redacted)")
-    sub = parser.add_subparsers(dest="command", required=True)
+                        help="log kafka-python at DEBUG to stderr, for connection problems; "
+                             "passwords are redacted (default: off)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def kafka_options(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--bootstrap-servers", help="Kafka bootstrap servers (env KAFKA_BOOTSTRAP_SERVERS)")
-        p.add_argument("--topic", help="article topic (env NEWSFLOW_TOPIC, default news.articles)")
+        p.add_argument("--bootstrap-servers", metavar="HOST:PORT[,...]", help=_env_help(
+            "Kafka bootstrap servers", "KAFKA_BOOTSTRAP_SERVERS", defaults.bootstrap_servers))
+        p.add_argument("--topic", help=_env_help("article topic", "NEWSFLOW_TOPIC", DEFAULT_TOPIC))
 
-    p = sub.add_parser("replay", help="produce seed files as article events")
-    p.add_argument("paths", nargs="+", help="files or folders: .txt .html .html.gz .json .jsonl")
+    def output_option(p: argparse.ArgumentParser, what: str) -> None:
+        p.add_argument("--output", default=output_default, metavar="FOLDER",
+                       help=_env_help(what, "NEWSFLOW_OUTPUT", "output"))
+
+    p = sub.add_parser("replay", help="produce seed files to the topic as article events (creates the topic)")
+    p.add_argument("paths", nargs="*", default=[str(SEEDS_DIR)], help="files or folders: .txt .html .html.gz "
+                   ".json .jsonl (default: the seed articles shipped with newsflow)")
     kafka_options(p)
-    p.add_argument("--rate", type=float, help="events per second (default: as fast as possible)")
-    p.add_argument("--source", help="source name for events that have none")
-    p.add_argument("--partitions", type=int, default=3, help="partitions if the topic is created")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--rate", type=float, help=_env_help("events per second", default="as fast as possible"))
+    p.add_argument("--source", help=_env_help("source name for events that have none", default="none"))
+    p.add_argument("--partitions", type=int, default=3,
+                   help=_env_help("partitions if the topic has to be created", default=3))
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (default: shown)")
     p.set_defaults(func=cmd_replay)
 
-    p = sub.add_parser("ingest", help="run the ingest flow")
+    p = sub.add_parser("ingest", help="consume the topic into validated tables (the Prefect flow)")
     kafka_options(p)
-    p.add_argument("--group", help="consumer group (env NEWSFLOW_GROUP)")
-    p.add_argument("--mode", choices=["drain", "stream"], default="drain",
-                   help="drain: stop when caught up (scheduled runs); stream: run until stopped")
-    p.add_argument("--max-batches", type=int)
-    p.add_argument("--batch-records", type=int, help="records per micro-batch (default 200)")
-    p.add_argument("--output", help="output folder (env NEWSFLOW_OUTPUT, default ./output)")
+    p.add_argument("--group", help=_env_help("consumer group", "NEWSFLOW_GROUP", DEFAULT_GROUP))
+    p.add_argument("--mode", choices=["drain", "stream"], default="drain", help=_env_help(
+        "drain: stop when caught up (what a schedule runs); stream: run until Ctrl-C / SIGTERM", default="drain"))
+    p.add_argument("--max-batches", type=int, help=_env_help("stop after this many micro-batches", default="no limit"))
+    p.add_argument("--batch-records", type=int, help=_env_help(
+        "records per micro-batch", "NEWSFLOW_BATCH_RECORDS", BatchLimits.max_records))
+    output_option(p, "output folder")
     p.set_defaults(func=cmd_ingest)
 
-    p = sub.add_parser("broker", help="run the embedded Kafka broker (Tansu) in the foreground")
-    p.add_argument("--port", type=int, default=9092)
+    p = sub.add_parser("broker", help="run the embedded Kafka broker (Tansu, in memory) until Ctrl-C / SIGTERM")
+    p.add_argument("--port", type=int, default=9092, help=_env_help("port on 127.0.0.1", default=9092))
     p.set_defaults(func=cmd_broker)
 
-    p = sub.add_parser("demo", help="embedded broker + replay seeds + ingest + summary")
+    p = sub.add_parser("demo", help="embedded broker + replay seeds + ingest + summary, in one go")
     p.add_argument("paths", nargs="*", default=[str(SEEDS_DIR)],
                    help="seed files or folders (default: the seed articles shipped with newsflow)")
-    p.add_argument("--output", default="output", help="output folder (default ./output)")
-    p.add_argument("--partitions", type=int, default=3)
+    output_option(p, "output folder")
+    p.add_argument("--partitions", type=int, default=3, help=_env_help("partitions of the demo topic", default=3))
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("serve", help="serve the scheduled drain and stream deployments (needs a Prefect server)")
-    p.add_argument("--interval-minutes", type=float, default=float(os.environ.get("NEWSFLOW_DRAIN_INTERVAL_MIN", 5)))
-    p.add_argument("--limit", type=int, help="maximum concurrent flow runs")
+    p = sub.add_parser("serve", help="serve the scheduled drain and stream deployments (needs PREFECT_API_URL)")
+    interval = float(env.get("NEWSFLOW_DRAIN_INTERVAL_MIN", 5))
+    p.add_argument("--interval-minutes", type=float, default=interval, help=_env_help(
+        "minutes between scheduled drain runs", "NEWSFLOW_DRAIN_INTERVAL_MIN", 5))
+    p.add_argument("--limit", type=int, help=_env_help("maximum concurrent flow runs", default="no limit"))
     p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("report", help="build an HTML report from the landed Parquet (DuckDB)")
-    p.add_argument("--output", default=os.environ.get("NEWSFLOW_OUTPUT", "output"), help="Parquet root")
-    p.add_argument("--html", help="where to write the report (default <output>/report.html)")
+    p = sub.add_parser("sql", help="query the tables with DuckDB: one query, or a prompt without one")
+    p.add_argument("query", nargs="?", help="SQL over the views articles, entities, quotes, amounts, dates, "
+                   "locations, quarantine, dead_letters (default: an interactive prompt; reads stdin if piped)")
+    output_option(p, "output folder to query")
+    p.set_defaults(func=cmd_sql)
+
+    p = sub.add_parser("report", help="build an HTML report from the landed tables (DuckDB)")
+    output_option(p, "output folder to report on")
+    p.add_argument("--html", metavar="FILE", help=_env_help("where to write the report", default="<output>/report.html"))
+    p.add_argument("--since", type=_date, metavar="YYYY-MM-DD",
+                   help=_env_help("only articles dated on or after this day", default="no lower bound"))
+    p.add_argument("--until", type=_date, metavar="YYYY-MM-DD",
+                   help=_env_help("only articles dated on or before this day", default="no upper bound"))
     p.set_defaults(func=cmd_report)
 
-    p = sub.add_parser("check", help="check that no offset landed twice")
-    p.add_argument("--output", default=os.environ.get("NEWSFLOW_OUTPUT", "output"))
+    p = sub.add_parser("check", help="check that every landed offset landed once (exit 1 if one is doubled)")
+    output_option(p, "output folder to check")
     p.set_defaults(func=cmd_check)
     return parser
 

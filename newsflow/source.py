@@ -127,6 +127,14 @@ class MemorySource:
     def keep_alive(self) -> None:
         pass
 
+    def lag(self) -> dict[tuple[str, int], int]:
+        """Records per partition after its committed offset."""
+        behind: dict[tuple[str, int], int] = {}
+        for record in self._records:
+            tp = (record.topic, record.partition)
+            behind[tp] = behind.get(tp, 0) + (record.offset >= self.committed.get(tp, 0))
+        return behind
+
     def close(self) -> None:
         pass
 
@@ -144,6 +152,8 @@ class KafkaSource:
             client_id=client_id,
             enable_auto_commit=False,  # we commit after the Parquet is durably written
             auto_offset_reset="earliest",
+            # Reading never creates a topic: a mistyped name must fail, not wait on an empty one.
+            allow_auto_create_topics=False,
             session_timeout_ms=settings.session_timeout_ms,
             heartbeat_interval_ms=settings.heartbeat_interval_ms,
             # A batch is processed between polls; NLP on a full batch must fit in this.
@@ -291,6 +301,19 @@ class KafkaSource:
 
     def has_assignment(self) -> bool:
         return bool(self._consumer.assignment())
+
+    def lag(self) -> dict[tuple[str, int], int]:
+        """Consumer lag of the assigned partitions, as `kafka-consumer-groups --describe` shows it:
+        records between the group's committed offset and the partition's end."""
+        assignment = list(self._consumer.assignment())
+        if not assignment:
+            return {}
+        ends = self._consumer.end_offsets(assignment)
+        behind = {}
+        for tp in assignment:
+            committed = self._consumer.committed(tp) or 0
+            behind[(tp.topic, tp.partition)] = max(0, ends.get(tp, 0) - committed)
+        return behind
 
     def owns_all_partitions(self) -> bool:
         """True when this consumer is the only member holding the topic's partitions."""

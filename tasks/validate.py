@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import os
@@ -154,6 +155,33 @@ def default_validator() -> BatchValidator:
     return BatchValidator(VALIDATED_TABLES)
 
 
+def _inert(value: Any) -> Any:
+    """A cell with every string in it HTML-escaped (lists and structs included)."""
+    if isinstance(value, str):
+        return html.escape(value)
+    if isinstance(value, dict):
+        return {key: _inert(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)) or type(value).__name__ == "ndarray":
+        return [_inert(item) for item in value]
+    return value
+
+
+def html_inert_frame(data: pa.Table) -> Any:
+    """The table as a pandas frame for Data Docs, its text HTML-escaped.
+
+    GX renders observed values (unexpected values, samples) into its pages without escaping, so a
+    quote or content_type holding <script> ran in the browser of whoever opened the docs. Escaped,
+    the page shows the text as written. The docs' own validation sees the escaped text: values
+    with &, <, > or quotes grow a little, which only matters to length checks near a bound."""
+    import pandas as pd
+
+    frame = data.to_pandas()
+    for column in frame.columns:
+        if pd.api.types.is_object_dtype(frame[column]) or pd.api.types.is_string_dtype(frame[column]):
+            frame[column] = frame[column].map(_inert, na_action="ignore")
+    return frame
+
+
 def build_data_docs(samples: dict[str, pa.Table], site_dir: Path, run_name: str) -> Path:
     """Validate each table's rows of this run through a GX checkpoint and update Data Docs there.
 
@@ -191,5 +219,5 @@ def build_data_docs(samples: dict[str, pa.Table], site_dir: Path, run_name: str)
             gx.Checkpoint(name=f"{table}-docs", validation_definitions=[definition],
                           actions=[UpdateDataDocsAction(name="update-data-docs")])
         )
-        checkpoint.run(batch_parameters={"dataframe": data.to_pandas()})
+        checkpoint.run(batch_parameters={"dataframe": html_inert_frame(data)})
     return site_dir / "index.html"

@@ -26,7 +26,8 @@ def test_wheel_installs_without_generic_top_level_names_and_runs_the_demo(tmp_pa
     top_level = {name.split("/")[0] for name in names if not name.split("/")[0].endswith(".dist-info")}
     assert top_level == {"newsflow"}
     for data in ("newsflow/expectations/articles.json", "newsflow/tasks/data/regions.csv",
-                 "newsflow/seeds/000_5746d6ddd9dd780a.txt", "newsflow/flows/ingest.py"):
+                 "newsflow/seeds/000_5746d6ddd9dd780a.txt", "newsflow/flows/ingest.py",
+                 "newsflow/data/world_countries.json"):
         assert data in names
 
     # A fresh venv gets the wheel; its dependencies come from the test's own environment through a

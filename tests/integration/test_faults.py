@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from newsflow.broker import EmbeddedBroker
+from newsflow.broker import EmbeddedBroker, ensure_topics
 from tests.integration.kafka_helpers import ROOT, assert_accounted, ingest_command, ingest_env, produce
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
@@ -52,6 +52,7 @@ def test_random_sigkills_while_events_flow(broker: str, prefect_api: str, tmp_pa
                 expected[key] = max(expected.get(key, 0), end)
             time.sleep(1.5)
 
+    ensure_topics(broker, {topic: 3, f"{topic}.dlq": 1})  # ingest refuses a topic that does not exist yet
     feeder = threading.Thread(target=producer)
     feeder.start()
     rng = random.Random(20211206)
