@@ -93,11 +93,17 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     _check_kafka(settings)
     # Imported only now: Prefect and the flow take seconds to import, a bad setting should not.
     from newsflow.flows.ingest import ingest
+    from newsflow.lake import LakeError, check_tables
 
-    ingest(mode=args.mode, max_batches=args.max_batches,
-           bootstrap_servers=settings.kafka.bootstrap_servers, topic=settings.kafka.topic,
-           group_id=settings.kafka.group_id, output_dir=str(settings.output_dir),
-           batch_records=args.batch_records)
+    # A lake this group may not write, or a recreated topic, is a situation to decide, not a crash.
+    try:
+        check_tables(settings.output_dir, settings.kafka.group_id)  # before Prefect starts
+        ingest(mode=args.mode, max_batches=args.max_batches,
+               bootstrap_servers=settings.kafka.bootstrap_servers, topic=settings.kafka.topic,
+               group_id=settings.kafka.group_id, output_dir=str(settings.output_dir),
+               batch_records=args.batch_records, new_epoch=args.new_epoch)
+    except LakeError as exc:
+        raise CliError(str(exc)) from exc
     return 0
 
 
@@ -117,15 +123,21 @@ def cmd_broker(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from newsflow.accounting import account
+    from newsflow.lake import epochs_landed
 
-    result = account(Path(args.output))
-    doubled = result.doubled()
-    print(f"articles: {sum(result.articles.values())}  quarantined articles: "
-          f"{sum(result.quarantined.values())}  dead letters: {sum(result.dead_letters.values())}")
-    print(f"offsets landed more than once: {len(doubled)}")
-    for offset in doubled[:20]:
-        print(f"  {offset}")
-    return 1 if doubled else 0
+    doubled_anywhere = False
+    epochs = epochs_landed(args.output) or [0]
+    for epoch in epochs:  # offsets restart with each epoch of a recreated topic's log
+        result = account(args.output, epoch)
+        doubled = result.doubled()
+        doubled_anywhere = doubled_anywhere or bool(doubled)
+        label = f"epoch {epoch}: " if len(epochs) > 1 else ""
+        print(f"{label}articles: {sum(result.articles.values())}  quarantined articles: "
+              f"{sum(result.quarantined.values())}  dead letters: {sum(result.dead_letters.values())}")
+        print(f"{label}offsets landed more than once: {len(doubled)}")
+        for offset in doubled[:20]:
+            print(f"  {offset}")
+    return 1 if doubled_anywhere else 0
 
 
 def print_summary(output_dir: Path) -> None:
@@ -134,22 +146,19 @@ def print_summary(output_dir: Path) -> None:
     from newsflow.schemas import TABLES
 
     print(f"\nLanded under {output_dir.resolve()}:")
-    con = connect(output_dir)  # one DuckDB view per table, empty where nothing landed
+    con = connect(output_dir)  # one DuckDB view per Delta table, empty where nothing landed
     for name in TABLES:
         count = con.execute(f"SELECT count(*) FROM {name}").fetchone()
         rows = count[0] if count else 0
         print(f"  {name:<13} {rows:>6} rows" + (f"  {output_dir / name}/" if rows else ""))
-    entities = f"{output_dir}/entities/*/*.parquet"
-    locations = f"{output_dir}/locations/*/*.parquet"
-    if not list((output_dir / "entities").glob("*/*.parquet")):
+    if not (con.execute("SELECT count(*) FROM entities").fetchone() or (0,))[0]:
         return
-    query = f"""
+    query = """
 SELECT e.entity_type AS type, e.canonical_name AS name, count(*) AS mentions,
        any_value(l.country_code) AS country, round(any_value(l.latitude), 2) AS lat,
        round(any_value(l.longitude), 2) AS lon
-FROM read_parquet('{entities}', hive_partitioning=true) e
-LEFT JOIN read_parquet('{locations}', hive_partitioning=true) l
-  ON l.article_id = e.article_id AND l.start_char = e.start_char
+FROM entities e
+LEFT JOIN locations l ON l.article_id = e.article_id AND l.start_char = e.start_char
 WHERE e.entity_type IN ('PERSON', 'GPE', 'LOC')
 GROUP BY ALL ORDER BY type, mentions DESC, name"""
     print("\nPeople and places (DuckDB):" + query.replace("\n", "\n  "))
@@ -172,8 +181,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         events = [e for f in files for e in events_from_file(f)]
         produce(events, kafka, total=len(events))
         print(f"replayed {len(events)} events from {len(files)} files; ingesting (drain mode)…")
+        # A fresh broker: its topic is a new log even when the folder holds an earlier demo's.
         summary = ingest(mode="drain", bootstrap_servers=broker.bootstrap_servers,
-                         topic=kafka.topic, output_dir=str(output))
+                         topic=kafka.topic, output_dir=str(output), new_epoch=True)
     print(f"\n{summary['records']} records in {summary['batches']} batches, {summary['seconds']} s")
     print_summary(output)
     return 0
@@ -244,6 +254,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-batches", type=int)
     p.add_argument("--batch-records", type=int, help="records per micro-batch (default 200)")
     p.add_argument("--output", help="output folder (env NEWSFLOW_OUTPUT, default ./output)")
+    p.add_argument("--new-epoch", action="store_true",
+                   help="the topic was recreated (or the broker lost its data): land its new log beside the history")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("broker", help="run the embedded Kafka broker (Tansu) in the foreground")

@@ -245,15 +245,13 @@ def process_batch(
     return BatchOutput(routed, unparseable, results)
 
 
-def dedup_index_from(output_dir: Any) -> DedupIndex:
-    """Rebuild the duplicate index from the articles already landed."""
-    from newsflow.sink import read_table
+def dedup_index_from(output_dir: Any, window_days: int | None = None) -> DedupIndex:
+    """Rebuild the duplicate index from the fingerprints of the articles landed in the last
+    `window_days` days (NEWSFLOW_DEDUP_WINDOW_DAYS, default 30): start-up reads a few columns of a
+    recent window, however long the history."""
+    from newsflow.lake import dedup_rows, dedup_window_days
 
-    table = read_table(output_dir, "articles").select(
-        ["article_id", "content_hash", "simhash", "duplicate_of", "kafka_timestamp",
-         "kafka_topic", "kafka_partition", "kafka_offset"]
-    )
+    table = dedup_rows(output_dir, dedup_window_days() if window_days is None else window_days)
     ts = pc.cast(pc.cast(table["kafka_timestamp"], pa.timestamp("ms")), pa.int64())
     table = table.append_column("kafka_timestamp_ms", ts)
     return DedupIndex.from_rows(table.to_pylist())
-

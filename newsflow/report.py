@@ -12,22 +12,14 @@ from typing import Any
 from newsflow.schemas import TABLES
 
 
-def connect(output_dir: Path):
-    """A DuckDB connection with one view per landed table (empty views for tables with no files)."""
+def connect(output_dir: str | Path):
+    """A DuckDB connection with one view per table, read through its Delta log (empty views for
+    tables that do not exist yet)."""
     import duckdb
 
-    con = duckdb.connect()
-    for name, schema in TABLES.items():
-        files = list((output_dir / name).glob("*/*.parquet"))
-        if files:
-            con.execute(
-                f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{output_dir / name}/*/*.parquet', "
-                "hive_partitioning=true, union_by_name=true)"
-            )
-        else:
-            columns = ", ".join(f'NULL AS "{field.name}"' for field in schema)
-            con.execute(f"CREATE VIEW {name} AS SELECT {columns} WHERE false")
-    return con
+    from newsflow.lake import register_tables
+
+    return register_tables(duckdb.connect(), output_dir)
 
 
 def _rows(con, sql: str) -> list[tuple[Any, ...]]:

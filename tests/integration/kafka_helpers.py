@@ -8,7 +8,7 @@ from pathlib import Path
 
 from newsflow.accounting import account
 from newsflow.broker import ensure_topics
-from newsflow.sink import read_table
+from newsflow.lake import read_table
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -48,5 +48,5 @@ def assert_accounted(output: Path, expected: dict[tuple[str, int], int], total: 
     assert result.doubled() == []
     assert result.missing(expected) == []
     assert len(result.all_offsets) == total
-    ids = read_table(output, "articles")["article_id"].to_pylist()
+    ids = read_table(output, "articles", columns=["article_id"])["article_id"].to_pylist()
     assert len(ids) == len(set(ids)), "an article id landed twice"
