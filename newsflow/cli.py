@@ -201,9 +201,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "`export PREFECT_API_URL=http://127.0.0.1:4200/api` (deployments need a lasting API)."
         )
     _check_kafka(_settings(args))
-    print(f"serving newsflow-ingest/drain-scheduled (every {args.interval_minutes} min) and "
-          f"newsflow-ingest/stream (paused) against {PREFECT_API_URL.value()}")
+    print(f"serving newsflow-ingest/drain-scheduled (every {args.interval_minutes} min), "
+          f"newsflow-ingest/stream (paused) and newsflow-maintain/maintain-daily against {PREFECT_API_URL.value()}")
     serve_deployments(args.interval_minutes, limit=args.limit)
+    return 0
+
+
+def cmd_maintain(args: argparse.Namespace) -> int:
+    from newsflow.maintain import MIN_VACUUM_RETENTION_HOURS, maintain, retention_days_from_env
+
+    if args.vacuum_retention_hours < MIN_VACUUM_RETENTION_HOURS:
+        raise CliError(f"--vacuum-retention-hours must be at least {MIN_VACUUM_RETENTION_HOURS}: a running "
+                       "ingest's files are unreferenced until its commit, and vacuum would delete them")
+    try:
+        retention = args.retention_days if args.retention_days is not None else retention_days_from_env()
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    reports = maintain(args.output, retention_days=retention, vacuum_retention_hours=args.vacuum_retention_hours)
+    if not reports:
+        raise CliError(f"{args.output}: no tables; run `newsflow ingest` (or `newsflow demo`) first")
+    for report in reports:
+        print(report.summary())
     return 0
 
 
@@ -278,6 +296,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", default=os.environ.get("NEWSFLOW_OUTPUT", "output"), help="Parquet root")
     p.add_argument("--html", help="where to write the report (default <output>/report.html)")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("maintain", help="compact closed days, checkpoint, vacuum, apply retention (safe beside ingest)")
+    p.add_argument("--output", default=os.environ.get("NEWSFLOW_OUTPUT", "output"), help="lake root (folder or s3:// URI)")
+    p.add_argument("--retention-days", type=int,
+                   help="delete rows whose ingest_date is older than this (env NEWSFLOW_RETENTION_DAYS; default: keep all)")
+    p.add_argument("--vacuum-retention-hours", type=int, default=168,
+                   help="remove unreferenced files older than this (default 168: a week of time travel)")
+    p.set_defaults(func=cmd_maintain)
 
     p = sub.add_parser("check", help="check that no offset landed twice")
     p.add_argument("--output", default=os.environ.get("NEWSFLOW_OUTPUT", "output"))

@@ -39,6 +39,17 @@ DEDUP_WINDOW_DAYS = 30
 _MAX_DATE_MS = int(dt.datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=dt.UTC).timestamp() * 1000)
 
 
+def _writer_properties() -> Any:
+    from deltalake import WriterProperties
+
+    return WriterProperties(compression="ZSTD")
+
+
+# Data files are zstd-compressed Parquet, as newsflow's files were before the lake (delta-rs
+# defaults to snappy, which compresses article text less).
+WRITER_PROPERTIES = _writer_properties()
+
+
 class LakeError(RuntimeError):
     """A user-facing problem with the lake (printed without a traceback by the CLI)."""
 
@@ -266,8 +277,7 @@ def dedup_rows(output: str | os.PathLike[str], window_days: int, today: dt.date 
     since = (today or dt.datetime.now(dt.UTC).date()) - dt.timedelta(days=window_days)
     columns = ["article_id", "content_hash", "simhash", "duplicate_of", "kafka_timestamp",
                "kafka_topic", "kafka_partition", "kafka_offset"]
-    table = read_table(output, "articles", columns=columns, since=since)
-    return table.filter(pc.is_null(table["duplicate_of"]))
+    return read_table(output, "articles", columns=columns, since=since)
 
 
 def dedup_window_days() -> int:

@@ -15,7 +15,7 @@ from newsflow.deadletter import dead_letter_rows
 from newsflow.events import ArticleEvent, Unparseable, decode_batch
 from newsflow.schemas import CHILD_TABLES, to_table
 from newsflow.source import Batch
-from newsflow.tasks.clean import CleanArticle, clean_batch
+from newsflow.tasks.clean import REDELIVERY, CleanArticle, clean_batch
 from newsflow.tasks.dedup import DedupIndex
 from newsflow.tasks.enrich import Enrichment, enrich_texts
 from newsflow.tasks.extract import Extraction, extract_texts
@@ -184,14 +184,35 @@ def _drop_articles(table: pa.Table, coordinates: set[tuple[str, int, int]]) -> p
     return table.filter(pa.array([k not in coordinates for k in keys]))
 
 
+def _route_redeliveries(articles: pa.Table, now: dt.datetime) -> tuple[pa.Table, list[dict]]:
+    """Articles delivered again with the content already landed under their id change nothing:
+    their offsets are accounted for in quarantine (reason 'redelivery'), not as second articles."""
+    redelivered = pc.equal(articles["duplicate_kind"], REDELIVERY).fill_null(False)
+    if not pc.any(redelivered).as_py():
+        return articles, []
+    rows = [{
+        "table_name": "articles",
+        "article_id": row["article_id"],
+        "failed_expectations": [],
+        "reason": f"{REDELIVERY}: article {row['article_id']} was landed before with the same content",
+        "row_json": _json_row({k: row[k] for k in ("article_id", "content_hash", "kafka_topic", "kafka_partition",
+                                                   "kafka_offset")}),
+        "quarantined_at": now,
+        "kafka_topic": row["kafka_topic"],
+        "kafka_partition": row["kafka_partition"],
+        "kafka_offset": row["kafka_offset"],
+        "pipeline_version": PIPELINE_VERSION,
+    } for row in articles.filter(redelivered).to_pylist()]
+    return articles.filter(pc.invert(redelivered)), rows
+
+
 def validate_and_route(
     tables: dict[str, pa.Table], validator: BatchValidator
 ) -> tuple[dict[str, pa.Table], dict[str, TableResult]]:
     """Validate each table with its suite; failing rows move to the quarantine table."""
     now = dt.datetime.now(dt.UTC)
-    quarantine: list[dict] = []
+    articles, quarantine = _route_redeliveries(tables["articles"], now)
     results: dict[str, TableResult] = {}
-    articles = tables["articles"]
     result = validator.validate("articles", articles)
     results["articles"] = result
     quarantine += _quarantine_rows("articles", articles, result.failed_rows, now)

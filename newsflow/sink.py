@@ -28,6 +28,7 @@ from newsflow.lake import (
     EPOCH_FIELD,
     PARTITION_COLUMN,
     WRITER_GROUP_PROPERTY,
+    WRITER_PROPERTIES,
     app_id,
     check_writer_group,
     delta_schema,
@@ -178,6 +179,7 @@ class DeltaSink:
             try:
                 write_deltalake(
                     table, part, mode="append", partition_by=[PARTITION_COLUMN], schema_mode=mode,
+                    writer_properties=WRITER_PROPERTIES,
                     commit_properties=CommitProperties(app_transactions=transactions),
                 )
             except CommitFailedError as exc:

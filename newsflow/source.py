@@ -134,6 +134,7 @@ class KafkaSource:
 
         self._settings = settings
         self._resume_at = resume_at
+        self._unchecked: set[Any] = set()  # assigned, paused until their committed offset is looked up
         self._generation = 0
         self._consumer = KafkaConsumer(
             group_id=settings.group_id,
@@ -154,15 +155,27 @@ class KafkaSource:
 
     def _assigned(self, assigned: Iterable[Any]) -> None:
         self._generation += 1
-        if self._resume_at is None:
+        partitions = set(assigned)
+        if self._resume_at is not None and partitions:
+            # Looking up committed offsets takes a request, which the listener may not make (it
+            # runs on the client's IO thread): the partitions wait, paused, for poll_batch.
+            self._consumer.pause(*partitions)
+            self._unchecked |= partitions
+
+    def _resume_unchecked(self) -> None:
+        """Start each newly assigned partition: at its committed offset, or where the lake stands
+        if it has none (a new group, offsets expired), or by auto_offset_reset if neither."""
+        if not self._unchecked or self._resume_at is None:
             return
-        for tp in assigned:
+        partitions, self._unchecked = self._unchecked & self._consumer.assignment(), set()
+        for tp in partitions:
             if self._consumer.committed(tp) is None:
                 position = self._resume_at(tp.topic, tp.partition)
                 if position is not None:
                     log.warning("%s partition %d has no committed offset: resuming at %d, where the lake "
                                 "stands", tp.topic, tp.partition, position)
                     self._consumer.seek(tp, position)
+        self._consumer.resume(*partitions)
 
     def is_current(self, batch: Batch) -> bool:
         """False once the group has rebalanced since the batch was read.
@@ -197,6 +210,7 @@ class KafkaSource:
                 timeout_ms=min(remaining_ms, 500),
                 max_records=limits.max_records - len(batch),
             )
+            self._resume_unchecked()
             if self._generation != batch.generation:
                 # Rebalanced inside this poll: what was read before it is read again from the
                 # committed offsets (by us or the new owner), so it is dropped here.
