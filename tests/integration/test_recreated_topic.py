@@ -60,7 +60,7 @@ def test_a_partition_without_committed_offsets_resumes_where_the_lake_stands(
     assert _ingest(broker, topic, output, prefect_api).returncode == 0
     # The group's offsets are gone (expired after a long pause, or the group was deleted).
     admin = KafkaAdminClient(bootstrap_servers=broker)
-    admin.delete_consumer_groups(["newsflow-ingest"])
+    admin.delete_groups(["newsflow-ingest"])
     admin.close()
     expected = produce(broker, topic, [article(i) for i in range(8, 12)], partitions=2)
     resumed = _ingest(broker, topic, output, prefect_api)
