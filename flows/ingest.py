@@ -27,6 +27,7 @@ from prefect.utilities.annotations import quote
 from newsflow.config import BatchLimits, Settings, settings_from_env
 from newsflow.deadletter import DeadLetterPublisher, dead_letter_rows
 from newsflow.events import ArticleEvent, Unparseable
+from newsflow.lake import local_root
 from newsflow.pipeline import (
     Analysis,
     clean_stage,
@@ -401,7 +402,7 @@ def run_ingest(
     if totals.docs_sample:
         run_name = flow_run.get_name() or "run"
         try:
-            totals.data_docs = data_docs(opaque(totals.docs_sample), settings.output_dir, run_name)
+            totals.data_docs = data_docs(opaque(totals.docs_sample), local_root(settings.output_dir), run_name)
         except Exception:  # docs are a report on data already landed and committed: never fail the run
             logger.exception("GX Data Docs could not be built")
     return totals

@@ -226,12 +226,13 @@ def cmd_maintain(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from newsflow.lake import is_object_store, local_root
     from newsflow.report import build_report
 
     output = Path(args.output)
-    if not output.exists():
+    if not is_object_store(output) and not output.exists():
         raise CliError(f"{output}: no such folder; run `newsflow ingest` (or `make demo`) first")
-    target = build_report(output, Path(args.html) if args.html else output / "report.html")
+    target = build_report(output, Path(args.html) if args.html else local_root(output) / "report.html")
     print(f"report written to {target}")
     return 0
 

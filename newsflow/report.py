@@ -104,6 +104,8 @@ def build_report(output_dir: Path, target: Path, top: int = 15) -> Path:
     """Write the HTML report for everything under output_dir to target; returns target."""
     import matplotlib
 
+    from newsflow.lake import lake_root
+
     matplotlib.use("Agg")
     con = connect(output_dir)
     counts = {name: _rows(con, f"SELECT count(*) FROM {name}")[0][0] for name in TABLES}
@@ -137,7 +139,7 @@ td, th {{ border-bottom: 1px solid #ddd; padding: 4px 8px; text-align: left; ver
 img {{ max-width: 100%; }} .empty {{ color: #999; }}
 </style></head><body>
 <h1>newsflow report</h1>
-<p class="meta">{html.escape(str(output_dir.resolve()))} · built {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC</p>
+<p class="meta">{html.escape(lake_root(output_dir))} · built {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC</p>
 <section id="counts"><h2>Rows per table</h2><ul>{summary}</ul></section>
 <section id="entities"><h2>Most mentioned</h2><div class="grid">
 {_figure(_bar(people, "People"), "people")}{_figure(_bar(orgs, "Organisations"), "organisations")}

@@ -24,7 +24,7 @@ def events(seed_event_bytes: bytes, copies: int) -> list[bytes]:
     return mixed_events(seed_event_bytes) + variants
 
 
-def run_ingest(bootstrap: str, topic: str, output: Path, api: str, **env: str) -> subprocess.CompletedProcess:
+def run_ingest(bootstrap: str, topic: str, output: str | Path, api: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         ingest_command(bootstrap, topic, output, batch_records=4), cwd=ROOT, env=ingest_env(api, 2, **env),
         capture_output=True, text=True, timeout=600,

@@ -35,7 +35,7 @@ def _wait_until_stopped(process: subprocess.Popen, log: Path, timeout: float = 1
         time.sleep(0.2)
 
 
-def _consumer(bootstrap: str, topic: str, output: Path, api: str, log: Path, batch: int,
+def _consumer(bootstrap: str, topic: str, output: str | Path, api: str, log: Path, batch: int,
               **fault: str) -> subprocess.Popen:
     return subprocess.Popen(
         ingest_command(bootstrap, topic, output, batch_records=batch), cwd=ROOT, env=ingest_env(api, 1, **fault),
@@ -43,20 +43,17 @@ def _consumer(bootstrap: str, topic: str, output: Path, api: str, log: Path, bat
     )
 
 
-@pytest.mark.parametrize("fault", ["STOP_BEFORE_LAND", "STOP_AFTER_FENCE"])
-def test_paused_consumer_lands_nothing_over_the_new_owner(
-    broker: str, prefect_api: str, tmp_path: Path, fault: str
-) -> None:
-    topic = f"news.zombie.{fault.lower()}"
-    output = tmp_path / "out"
+def run_zombie_scenario(broker: str, api: str, output: str | Path, logs: Path, fault: str, topic: str) -> None:
+    """A consumer stopped at `fault` of its first batch while a second one lands the backlog; then
+    it is resumed. Every offset must end in exactly one place."""
     values = [article(i) for i in range(40)]
     expected = produce(broker, topic, values, partitions=2)
-    zombie_log, owner_log = tmp_path / "zombie.log", tmp_path / "owner.log"
+    zombie_log, owner_log = logs / "zombie.log", logs / "owner.log"
 
-    zombie = _consumer(broker, topic, output, prefect_api, zombie_log, 5, **{f"NEWSFLOW_FAULT_{fault}": "1"})
+    zombie = _consumer(broker, topic, output, api, zombie_log, 5, **{f"NEWSFLOW_FAULT_{fault}": "1"})
     try:
         _wait_until_stopped(zombie, zombie_log)
-        owner = _consumer(broker, topic, output, prefect_api, owner_log, 200)
+        owner = _consumer(broker, topic, output, api, owner_log, 200)
         # The owner takes every partition once the zombie's session has expired and lands the
         # whole backlog while the zombie stays stopped (no lock to wait for).
         assert owner.wait(timeout=300) == 0, owner_log.read_text()[-3000:]
@@ -64,10 +61,9 @@ def test_paused_consumer_lands_nothing_over_the_new_owner(
         zombie.send_signal(signal.SIGCONT)
         assert zombie.wait(timeout=300) == 0, zombie_log.read_text()[-3000:]
     finally:
-        for process in (zombie,):
-            if process.poll() is None:
-                process.send_signal(signal.SIGCONT)
-                process.kill()
+        if zombie.poll() is None:
+            zombie.send_signal(signal.SIGCONT)
+            zombie.kill()
 
     assert_accounted(output, expected, len(values))
     zombie_said = zombie_log.read_text()
@@ -77,3 +73,10 @@ def test_paused_consumer_lands_nothing_over_the_new_owner(
         # Past the fence it lands anyway: every table's log already holds its offsets (the owner's
         # app transactions), so it writes no row, and Kafka refuses its offset commit.
         assert "landed but not committed" in zombie_said, zombie_said[-3000:]
+
+
+@pytest.mark.parametrize("fault", ["STOP_BEFORE_LAND", "STOP_AFTER_FENCE"])
+def test_paused_consumer_lands_nothing_over_the_new_owner(
+    broker: str, prefect_api: str, tmp_path: Path, fault: str
+) -> None:
+    run_zombie_scenario(broker, prefect_api, tmp_path / "out", tmp_path, fault, f"news.zombie.{fault.lower()}")

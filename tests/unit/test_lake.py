@@ -46,6 +46,7 @@ def test_ingest_dates_of_usable_and_unusable_timestamps() -> None:
 
 def test_lake_root_keeps_uris_and_resolves_paths(tmp_path: Path) -> None:
     assert lake_root("s3://bucket/prefix/") == "s3://bucket/prefix"
+    assert lake_root(Path("s3://bucket/prefix")) == "s3://bucket/prefix"  # what a Path makes of it
     assert is_object_store("s3://bucket/prefix") and not is_object_store(tmp_path)
     assert lake_root(tmp_path / "out") == str((tmp_path / "out").resolve())
 
