@@ -72,32 +72,46 @@ def resolve_epoch(sink: DeltaSink, topic: str, topic_id: str | None, *, new_epoc
     lake landed from. Records the log's id in every table (creating the tables) the first time.
 
     Raises LogChangedError when the topic's id differs from the recorded one, unless new_epoch is
-    set: then the epoch after the recorded one is recorded and returned."""
-    tables = [sink.table(name) for name in TABLES]
-    recorded_id, epoch = _recorded(tables, topic)
-    if topic_id is None:
-        if recorded_id is not None:
-            log.warning("the broker reports no id for topic %s: cannot check it is the log the lake "
-                        "landed from (%s)", topic, recorded_id)
+    set: then the epoch after the recorded one is recorded and returned. Several processes of one
+    group may start at once: a property change refused because another process changed the table
+    first is decided again on the tables as they are then."""
+    from deltalake.exceptions import CommitFailedError
+
+    from newsflow.sink import COMMIT_ATTEMPTS
+
+    for attempt in range(1, COMMIT_ATTEMPTS + 1):
+        tables = [sink.table(name) for name in TABLES]
+        recorded_id, epoch = _recorded(tables, topic)
+        if topic_id is None:
+            if recorded_id is not None:
+                log.warning("the broker reports no id for topic %s: cannot check it is the log the lake "
+                            "landed from (%s)", topic, recorded_id)
+            sink.epoch = epoch
+            return epoch
+        if recorded_id is not None and recorded_id != topic_id:
+            if not new_epoch:
+                raise LogChangedError(
+                    f"topic {topic} is not the log the tables under {sink.output} were landed from "
+                    f"(its id is {topic_id}, the tables' is {recorded_id}): it was deleted and recreated, or "
+                    "the broker restarted without its data, so its offsets name other records. Nothing was "
+                    f"read or written. To land the new log beside the history, run again with {NEW_EPOCH_OPTION} "
+                    f"(its offsets become epoch {epoch + 1}); or land it into another --output."
+                )
+            epoch += 1
+            log.warning("topic %s: a new log (id %s); landing it as epoch %d", topic, topic_id, epoch)
+        properties = {log_id_property(topic): topic_id, log_epoch_property(topic): str(epoch)}
+        try:
+            for table in tables:
+                config = table.metadata().configuration
+                if any(config.get(key) != value for key, value in properties.items()):
+                    table.alter.set_table_properties(properties, raise_if_not_exists=False)
+        except CommitFailedError:
+            if attempt == COMMIT_ATTEMPTS:
+                raise
+            continue
+        sink.epoch = epoch
         return epoch
-    if recorded_id == topic_id:
-        return epoch
-    if recorded_id is not None:
-        if not new_epoch:
-            raise LogChangedError(
-                f"topic {topic} is not the log the tables under {sink.output} were landed from "
-                f"(its id is {topic_id}, the tables' is {recorded_id}): it was deleted and recreated, or "
-                "the broker restarted without its data, so its offsets name other records. Nothing was "
-                f"read or written. To land the new log beside the history, run again with {NEW_EPOCH_OPTION} "
-                f"(its offsets become epoch {epoch + 1}); or land it into another --output."
-            )
-        epoch += 1
-        log.warning("topic %s: a new log (id %s); landing it as epoch %d", topic, topic_id, epoch)
-    properties = {log_id_property(topic): topic_id, log_epoch_property(topic): str(epoch)}
-    for table in tables:
-        table.alter.set_table_properties(properties, raise_if_not_exists=False)
-    sink.epoch = epoch
-    return epoch
+    raise AssertionError("unreachable")
 
 
 def lake_position(output: str | os.PathLike[str], group: str, topic: str, partition: int, epoch: int) -> int | None:
