@@ -1,8 +1,8 @@
-"""Ingest flow: Kafka micro-batches -> clean -> extract -> enrich -> GX -> Parquet -> commit.
+"""Ingest flow: Kafka micro-batches -> clean -> extract -> enrich -> GX -> Delta Lake -> commit.
 
 One Prefect task per stage per micro-batch (never per article). Offsets are committed only after
-every file of the batch has been renamed into place, so a crash anywhere before the commit makes
-the batch run again and land under the same file names.
+every table's Delta commit of the batch, so a crash anywhere before the commit makes the batch run
+again; each table's log records the offsets it holds, and only what is missing is written.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from newsflow.config import BatchLimits, Settings, settings_from_env
 from newsflow.deadletter import DeadLetterPublisher, dead_letter_rows
 from newsflow.events import ArticleEvent, Unparseable
 from newsflow.flows.monitoring import RunMonitor, prune_data_docs, run_docs_dir
+from newsflow.lake import local_root
 from newsflow.pipeline import (
     Analysis,
     clean_stage,
@@ -37,8 +38,9 @@ from newsflow.pipeline import (
     extract_stage,
     validate_stage,
 )
+from newsflow.positions import lake_position, prepare_sink, topic_id_or_none
 from newsflow.preflight import require_topic
-from newsflow.sink import LandedFile, land_batch, partition_locks
+from newsflow.sink import DeltaSink, Landed
 from newsflow.source import Batch, KafkaSource, Source
 from newsflow.supervision import RunGuard, StopRequested
 from newsflow.tasks.clean import CleanArticle
@@ -111,22 +113,23 @@ def data_docs(samples: dict[str, pa.Table], output_dir: Path, run_name: str) -> 
 
 @task(name="land", cache_policy=NO_CACHE, persist_result=False, retries=3, retry_delay_seconds=[1, 5, 15])
 def land(
-    output_dir: Path,
+    sink: DeltaSink,
     tables: dict[str, pa.Table],
     unparseable: list[Unparseable],
     batch: Batch,
     publisher: DeadLetterPublisher | None,
-) -> list[LandedFile]:
-    """Send unparseable records to the dead-letter topic, then write every table atomically."""
+) -> list[Landed]:
+    """Send unparseable records to the dead-letter topic, then commit every table (once: a
+    retry writes only what the tables' logs do not hold yet)."""
     if unparseable and publisher is not None:
         publisher.publish(unparseable)
     tables = {**tables, "dead_letters": dead_letter_rows(unparseable)}
-    return land_batch(output_dir, tables, batch)
+    return sink.land(tables, batch)
 
 
 @task(name="commit-offsets", cache_policy=NO_CACHE, persist_result=False, retries=3, retry_delay_seconds=[2, 5, 15])
 def commit(source: Source, batch: Batch) -> bool:
-    """Commit the batch's offsets, only once its files are durable. Transient errors retry with
+    """Commit the batch's offsets, only once its tables are committed. Transient errors retry with
     backoff; a rebalance returns False (the batch is redone by whoever owns the partitions)."""
     return source.commit(batch)
 
@@ -254,18 +257,21 @@ def run_ingest(
     max_batches: int | None = None,
     publisher: DeadLetterPublisher | None = None,
     monitor: RunMonitor | None = None,
+    sink: DeltaSink | None = None,
 ) -> RunTotals:
     """The batch loop, shared by the flow and by tests that bring their own source.
 
     Batch N is validated in a thread while batch N+1 is polled, cleaned and analysed; batch N is
     then landed and committed before batch N+1 is validated, so commits stay in order and each
-    follows its own files. A batch is landed only if this consumer still owns its partitions:
-    under the output folder's partition locks, the group coordinator confirms the membership
-    (source.still_owns) before the files are renamed and the offsets committed, so a consumer
-    that was paused past its session lands nothing. The consumer is only ever used from this
-    thread."""
+    follows its own tables' commits. A batch is landed only if this consumer still owns its
+    partitions: the group coordinator confirms the membership (source.still_owns) before the
+    tables are committed, so a consumer that was paused past its session usually lands nothing,
+    and when it lands anyway the tables' logs keep it from landing anything twice. The consumer
+    is only ever used from this thread."""
     logger = get_run_logger()
     monitor = monitor or RunMonitor(settings, source, mode)
+    if sink is None:
+        sink = prepare_sink(settings.output_dir, settings.kafka.group_id, settings.kafka.topic)
     index = dedup_index_from(settings.output_dir)
     set_bounds(settings.bounds)
     start_workers(settings.workers)
@@ -297,19 +303,22 @@ def run_ingest(
             logger.warning("batch %d not landed: the group rebalanced after it was read", number)
             return
         _fault_point("STOP_BEFORE_LAND", number)
-        with partition_locks(settings.output_dir, item.batch, on_wait=logger.warning):
-            if not source.still_owns(item.batch):
-                totals.redone_batches += 1
-                logger.warning("batch %d not landed: its partitions were given to another consumer "
-                               "while this one was not polling", number)
-                return
-            _fault_point("STOP_AFTER_FENCE", number)
-            files = land(settings.output_dir, opaque(tables), opaque(item.unparseable), opaque(item.batch), publisher)
-            _fault_point("KILL_AFTER_LAND", number)
-            if not commit(source, opaque(item.batch)):
-                totals.redone_batches += 1
-                logger.warning("batch %d landed but not committed (rebalance): it will be landed again", number)
-                return
+        # No lock: a consumer paused right here past its session (a zombie) lands nothing twice,
+        # because each table's commit carries its partitions' offsets as Delta app transactions
+        # and delta-rs refuses a commit racing another that set the same ones (newsflow/sink.py).
+        if not source.still_owns(item.batch):
+            totals.redone_batches += 1
+            logger.warning("batch %d not landed: its partitions were given to another consumer "
+                           "while this one was not polling", number)
+            return
+        _fault_point("STOP_AFTER_FENCE", number)
+        landed = land(sink, opaque(tables), opaque(item.unparseable), opaque(item.batch), publisher)
+        _fault_point("KILL_AFTER_LAND", number)
+        if not commit(source, opaque(item.batch)):
+            totals.redone_batches += 1
+            logger.warning("batch %d landed but not committed (rebalance): its records will be read again, "
+                           "and the rows the tables already hold will not be written twice", number)
+            return
         totals.add(item.batch, tables, results, item.unparseable, built)
         monitor.batch_landed(item.batch, tables, results, item.unparseable)
         # Batches leave reference cycles (GX results, Prefect states) that can hold whole tables;
@@ -321,10 +330,11 @@ def run_ingest(
         first, last = item.batch.records[0], item.batch.records[-1]
         logger.info(
             "batch %d: %d records (%s/%d@%d..%s/%d@%d) -> %d articles, %d quarantined, "
-            "%d dead letters; %d files",
+            "%d dead letters; %d rows in %d table commits",
             totals.batches, len(item.batch), first.topic, first.partition, first.offset,
             last.topic, last.partition, last.offset, tables["articles"].num_rows,
-            tables["quarantine"].num_rows, len(item.unparseable), len(files),
+            tables["quarantine"].num_rows, len(item.unparseable), sum(x.rows for x in landed),
+            sum(x.version is not None for x in landed),
         )
 
     def land_if_validated() -> None:
@@ -380,7 +390,7 @@ def run_ingest(
     if totals.docs_sample:
         run_name = flow_run.get_name() or "run"
         try:
-            totals.data_docs = data_docs(opaque(totals.docs_sample), settings.output_dir, run_name)
+            totals.data_docs = data_docs(opaque(totals.docs_sample), local_root(settings.output_dir), run_name)
         except Exception:  # docs are a report on data already landed and committed: never fail the run
             logger.exception("GX Data Docs could not be built")
     return totals
@@ -395,8 +405,11 @@ def ingest(
     group_id: str | None = None,
     output_dir: str | None = None,
     batch_records: int | None = None,
+    new_epoch: bool = False,
 ) -> dict[str, Any]:
-    """Consume article events in micro-batches and land validated Parquet; drain or stream."""
+    """Consume article events in micro-batches and land them in validated Delta tables; drain or
+    stream. new_epoch: the topic was recreated (or the broker lost its data) and its new log is to
+    be landed beside the history (see newsflow/positions.py)."""
     settings = settings_from_env()
     kafka = settings.kafka
     kafka = replace(kafka, bootstrap_servers=bootstrap_servers) if bootstrap_servers else kafka
@@ -409,12 +422,18 @@ def ingest(
         settings = settings.with_overrides(limits=BatchLimits(
             batch_records, settings.limits.max_bytes, settings.limits.max_wait_s))
     require_topic(settings.kafka)  # a missing topic fails the run at once, with the reason
-    source = KafkaSource(settings.kafka)
+    group = settings.kafka.group_id
+    sink = prepare_sink(settings.output_dir, group, settings.kafka.topic, topic_id_or_none(settings.kafka),
+                        new_epoch=new_epoch)
+    # A partition without a committed offset (a new group, offsets expired) resumes where the
+    # lake says it stands, not at the topic's start or end.
+    source = KafkaSource(settings.kafka, resume_at=lambda topic, partition: lake_position(
+        settings.output_dir, group, topic, partition, sink.epoch))
     publisher = DeadLetterPublisher(settings.kafka)
     monitor = RunMonitor(settings, source, mode)
     try:
         totals = run_ingest(settings, source, mode=mode, max_batches=max_batches, publisher=publisher,
-                            monitor=monitor)
+                            monitor=monitor, sink=sink)
         message = monitor.run_finished(totals)  # reads the lag, so before the consumer closes
     finally:
         source.close()

@@ -6,9 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pyarrow.compute as pc
-
-from newsflow.sink import read_table
+from newsflow.lake import epochs_landed, offsets_landed
 
 Offset = tuple[str, int, int]
 
@@ -50,11 +48,13 @@ def _offsets(table) -> Counter[Offset]:
     )
 
 
-def account(output_dir: Path) -> Accounting:
-    quarantine = read_table(output_dir, "quarantine")
-    quarantine = quarantine.filter(pc.equal(quarantine["table_name"], "articles"))
+def account(output_dir: str | Path, epoch: int | None = None) -> Accounting:
+    """Where every landed offset of one epoch of the topics' logs is (the latest by default),
+    read through each table's Delta log; only the Kafka coordinate columns are read."""
+    if epoch is None:
+        epoch = max(epochs_landed(output_dir), default=0)
     return Accounting(
-        articles=_offsets(read_table(output_dir, "articles")),
-        quarantined=_offsets(quarantine),
-        dead_letters=_offsets(read_table(output_dir, "dead_letters")),
+        articles=_offsets(offsets_landed(output_dir, "articles", epoch=epoch)),
+        quarantined=_offsets(offsets_landed(output_dir, "quarantine", epoch=epoch, table_name="articles")),
+        dead_letters=_offsets(offsets_landed(output_dir, "dead_letters", epoch=epoch)),
     )

@@ -64,8 +64,13 @@ def _require_topic(settings: Settings) -> None:
         raise CliError(str(exc)) from None
 
 
-def _output_folder(args: argparse.Namespace) -> Path:
-    """The output folder named by --output / NEWSFLOW_OUTPUT; it must exist for readers."""
+def _output_folder(args: argparse.Namespace) -> Path | str:
+    """The output folder (or s3:// URI) named by --output / NEWSFLOW_OUTPUT; a local folder must
+    exist for readers."""
+    from newsflow.lake import is_object_store
+
+    if is_object_store(args.output):
+        return str(args.output)
     output = Path(args.output)
     if not output.is_dir():
         raise CliError(f"{output}: no such folder; run `newsflow ingest` (or `newsflow demo`) first, "
@@ -105,13 +110,19 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     _require_topic(settings)
     # Imported only now: Prefect and the flow take seconds to import, a bad setting should not.
     from newsflow.flows.ingest import ingest
+    from newsflow.lake import LakeError, check_tables
     from newsflow.prefect_api import prefect_api
 
-    with prefect_api():  # a temporary API that a Ctrl-C to the process group does not kill
-        ingest(mode=args.mode, max_batches=args.max_batches,
-               bootstrap_servers=settings.kafka.bootstrap_servers, topic=settings.kafka.topic,
-               group_id=settings.kafka.group_id, output_dir=str(settings.output_dir),
-               batch_records=args.batch_records)
+    # A lake this group may not write, or a recreated topic, is a situation to decide, not a crash.
+    try:
+        check_tables(settings.output_dir, settings.kafka.group_id)  # before Prefect starts
+        with prefect_api():  # a temporary API that a Ctrl-C to the process group does not kill
+            ingest(mode=args.mode, max_batches=args.max_batches,
+                   bootstrap_servers=settings.kafka.bootstrap_servers, topic=settings.kafka.topic,
+                   group_id=settings.kafka.group_id, output_dir=str(settings.output_dir),
+                   batch_records=args.batch_records, new_epoch=args.new_epoch)
+    except LakeError as exc:
+        raise CliError(str(exc)) from exc
     return 0
 
 
@@ -151,15 +162,22 @@ def cmd_broker(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from newsflow.accounting import account
+    from newsflow.lake import epochs_landed
 
-    result = account(_output_folder(args))
-    doubled = result.doubled()
-    print(f"articles: {sum(result.articles.values())}  quarantined articles: "
-          f"{sum(result.quarantined.values())}  dead letters: {sum(result.dead_letters.values())}")
-    print(f"offsets landed more than once: {len(doubled)}")
-    for offset in doubled[:20]:
-        print(f"  {offset}")
-    return 1 if doubled else 0
+    output = _output_folder(args)
+    doubled_anywhere = False
+    epochs = epochs_landed(output) or [0]
+    for epoch in epochs:  # offsets restart with each epoch of a recreated topic's log
+        result = account(output, epoch)
+        doubled = result.doubled()
+        doubled_anywhere = doubled_anywhere or bool(doubled)
+        label = f"epoch {epoch}: " if len(epochs) > 1 else ""
+        print(f"{label}articles: {sum(result.articles.values())}  quarantined articles: "
+              f"{sum(result.quarantined.values())}  dead letters: {sum(result.dead_letters.values())}")
+        print(f"{label}offsets landed more than once: {len(doubled)}")
+        for offset in doubled[:20]:
+            print(f"  {offset}")
+    return 1 if doubled_anywhere else 0
 
 
 def print_summary(output_dir: Path) -> None:
@@ -207,8 +225,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         events = [e for f in files for e in events_from_file(f)]
         produce(events, kafka, total=len(events))
         print(f"replayed {len(events)} events from {len(files)} files; ingesting (drain mode)…")
+        # A fresh broker: its topic is a new log even when the folder holds an earlier demo's.
         summary = ingest(mode="drain", bootstrap_servers=broker.bootstrap_servers,
-                         topic=kafka.topic, output_dir=str(output))
+                         topic=kafka.topic, output_dir=str(output), new_epoch=True)
     print(f"\n{summary['records']} records in {summary['batches']} batches, {summary['seconds']} s")
     print_summary(output)
     return 0
@@ -226,19 +245,38 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "`export PREFECT_API_URL=http://127.0.0.1:4200/api` (deployments need a lasting API)."
         )
     _kafka_topics(_settings(args))
-    print(f"serving newsflow-ingest/drain-scheduled (every {args.interval_minutes} min) and "
-          f"newsflow-ingest/stream (paused) against {PREFECT_API_URL.value()}")
+    print(f"serving newsflow-ingest/drain-scheduled (every {args.interval_minutes} min), "
+          f"newsflow-ingest/stream (paused) and newsflow-maintain/maintain-daily against {PREFECT_API_URL.value()}")
     serve_deployments(args.interval_minutes, limit=args.limit)
     return 0
 
 
+def cmd_maintain(args: argparse.Namespace) -> int:
+    from newsflow.maintain import MIN_VACUUM_RETENTION_HOURS, maintain, retention_days_from_env
+
+    if args.vacuum_retention_hours < MIN_VACUUM_RETENTION_HOURS:
+        raise CliError(f"--vacuum-retention-hours must be at least {MIN_VACUUM_RETENTION_HOURS}: a running "
+                       "ingest's files are unreferenced until its commit, and vacuum would delete them")
+    try:
+        retention = args.retention_days if args.retention_days is not None else retention_days_from_env()
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    reports = maintain(args.output, retention_days=retention, vacuum_retention_hours=args.vacuum_retention_hours)
+    if not reports:
+        raise CliError(f"{args.output}: no tables; run `newsflow ingest` (or `newsflow demo`) first")
+    for report in reports:
+        print(report.summary())
+    return 0
+
+
 def cmd_report(args: argparse.Namespace) -> int:
+    from newsflow.lake import local_root
     from newsflow.report import build_report
 
     output = _output_folder(args)
     if args.since and args.until and args.since > args.until:
         raise CliError(f"--since {args.since} is after --until {args.until}")
-    target = build_report(output, Path(args.html) if args.html else output / "report.html",
+    target = build_report(output, Path(args.html) if args.html else local_root(output) / "report.html",
                           since=args.since, until=args.until)
     print(f"report written to {target}")
     return 0
@@ -334,6 +372,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-records", type=int, help=_env_help(
         "records per micro-batch", "NEWSFLOW_BATCH_RECORDS", BatchLimits.max_records))
     output_option(p, "output folder")
+    p.add_argument("--new-epoch", action="store_true",
+                   help="the topic was recreated (or the broker lost its data): land its new log beside the history")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("broker", help="run the embedded Kafka broker (Tansu, in memory) until Ctrl-C / SIGTERM")
@@ -368,6 +408,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--until", type=_date, metavar="YYYY-MM-DD",
                    help=_env_help("only articles dated on or before this day", default="no upper bound"))
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("maintain", help="compact closed days, checkpoint, vacuum, apply retention (safe beside ingest)")
+    output_option(p, "lake root (folder or s3:// URI)")
+    p.add_argument("--retention-days", type=int,
+                   help="delete rows whose ingest_date is older than this (env NEWSFLOW_RETENTION_DAYS; default: keep all)")
+    p.add_argument("--vacuum-retention-hours", type=int, default=168,
+                   help="remove unreferenced files older than this (default: 168, a week of time travel)")
+    p.set_defaults(func=cmd_maintain)
 
     p = sub.add_parser("check", help="check that every landed offset landed once (exit 1 if one is doubled)")
     output_option(p, "output folder to check")

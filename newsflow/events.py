@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -98,20 +97,6 @@ def decode_batch(records: list[RawRecord]) -> tuple[list[ArticleEvent], list[Unp
         result = decode(record)
         (events if isinstance(result, ArticleEvent) else rejected).append(result)  # type: ignore[arg-type]
     return events, rejected
-
-
-# The date folders a record can be filed under; beyond them (a producer's clock gone wrong, a
-# hostile timestamp) the folder is "unknown" rather than a failure to land the batch.
-_EARLIEST_DATE_MS = 0
-_LATEST_DATE_MS = int(dt.datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=dt.UTC).timestamp() * 1000)
-
-
-def ingest_date_of(timestamp_ms: int | None) -> str:
-    """The UTC date (YYYY-MM-DD) of a Kafka timestamp, or "unknown" when there is none (-1), it is
-    before 1970 or past year 9999 (Python's dates end there: year 10000 raised inside landing)."""
-    if timestamp_ms is None or not _EARLIEST_DATE_MS <= timestamp_ms <= _LATEST_DATE_MS:
-        return "unknown"
-    return dt.datetime.fromtimestamp(timestamp_ms / 1000, tz=dt.UTC).date().isoformat()
 
 
 def encode(event: dict[str, Any]) -> bytes:

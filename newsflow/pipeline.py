@@ -15,7 +15,7 @@ from newsflow.deadletter import dead_letter_rows
 from newsflow.events import ArticleEvent, Unparseable, decode_batch
 from newsflow.schemas import CHILD_TABLES, to_table
 from newsflow.source import Batch
-from newsflow.tasks.clean import CleanArticle, clean_batch
+from newsflow.tasks.clean import REDELIVERY, CleanArticle, clean_batch
 from newsflow.tasks.dedup import DedupIndex
 from newsflow.tasks.enrich import Enrichment, enrich_texts
 from newsflow.tasks.extract import Extraction, extract_texts
@@ -213,6 +213,28 @@ def _drop_articles(table: pa.Table, coordinates: set[tuple[str, int, int]]) -> p
     return table.filter(pa.array([k not in coordinates for k in keys]))
 
 
+def _route_redeliveries(articles: pa.Table, now: dt.datetime) -> tuple[pa.Table, list[dict]]:
+    """Articles delivered again with the content already landed under their id change nothing:
+    their offsets are accounted for in quarantine (reason 'redelivery'), not as second articles."""
+    redelivered = pc.equal(articles["duplicate_kind"], REDELIVERY).fill_null(False)
+    if not pc.any(redelivered).as_py():
+        return articles, []
+    rows = [{
+        "table_name": "articles",
+        "article_id": row["article_id"],
+        "failed_expectations": [],
+        "reason": f"{REDELIVERY}: article {row['article_id']} was landed before with the same content",
+        "row_json": _json_row({k: row[k] for k in ("article_id", "content_hash", "kafka_topic", "kafka_partition",
+                                                   "kafka_offset")}),
+        "quarantined_at": now,
+        "kafka_topic": row["kafka_topic"],
+        "kafka_partition": row["kafka_partition"],
+        "kafka_offset": row["kafka_offset"],
+        "pipeline_version": PIPELINE_VERSION,
+    } for row in articles.filter(redelivered).to_pylist()]
+    return articles.filter(pc.invert(redelivered)), rows
+
+
 def validate_and_route(
     tables: dict[str, pa.Table], validator: BatchValidator, failures: dict[int, RecordFailure] | None = None
 ) -> tuple[dict[str, pa.Table], dict[str, TableResult]]:
@@ -220,9 +242,8 @@ def validate_and_route(
     the articles (by row position) whose processing failed."""
     failures = failures or {}
     now = dt.datetime.now(dt.UTC)
-    quarantine: list[dict] = []
+    articles, quarantine = _route_redeliveries(tables["articles"], now)
     results: dict[str, TableResult] = {}
-    articles = tables["articles"]
     result = validator.validate("articles", articles)
     results["articles"] = result
     quarantine += _quarantine_rows("articles", articles, result.failed_rows, now, failures)
@@ -276,15 +297,13 @@ def process_batch(
     return BatchOutput(routed, unparseable, results)
 
 
-def dedup_index_from(output_dir: Any) -> DedupIndex:
-    """Rebuild the duplicate index from the articles already landed."""
-    from newsflow.sink import read_table
+def dedup_index_from(output_dir: Any, window_days: int | None = None) -> DedupIndex:
+    """Rebuild the duplicate index from the fingerprints of the articles landed in the last
+    `window_days` days (NEWSFLOW_DEDUP_WINDOW_DAYS, default 30): start-up reads a few columns of a
+    recent window, however long the history."""
+    from newsflow.lake import dedup_rows, dedup_window_days
 
-    table = read_table(output_dir, "articles").select(
-        ["article_id", "content_hash", "simhash", "duplicate_of", "kafka_timestamp",
-         "kafka_topic", "kafka_partition", "kafka_offset"]
-    )
+    table = dedup_rows(output_dir, dedup_window_days() if window_days is None else window_days)
     ts = pc.cast(pc.cast(table["kafka_timestamp"], pa.timestamp("ms")), pa.int64())
     table = table.append_column("kafka_timestamp_ms", ts)
     return DedupIndex.from_rows(table.to_pylist())
-

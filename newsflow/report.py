@@ -26,22 +26,14 @@ MAX_GAP_FILL_DAYS = 3 * 366  # tone: a longer span is drawn as points only (no N
 ARTICLES_LISTED = 100
 
 
-def connect(output_dir: Path):
-    """A DuckDB connection with one view per landed table (empty views for tables with no files)."""
+def connect(output_dir: str | Path):
+    """A DuckDB connection with one view per table, read through its Delta log (empty views for
+    tables that do not exist yet)."""
     import duckdb
 
-    con = duckdb.connect()
-    for name, schema in TABLES.items():
-        files = list((output_dir / name).glob("*/*.parquet"))
-        if files:
-            con.execute(
-                f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{output_dir / name}/*/*.parquet', "
-                "hive_partitioning=true, union_by_name=true)"
-            )
-        else:
-            columns = ", ".join(f'NULL AS "{field.name}"' for field in schema)
-            con.execute(f"CREATE VIEW {name} AS SELECT {columns} WHERE false")
-    return con
+    from newsflow.lake import register_tables
+
+    return register_tables(duckdb.connect(), output_dir)
 
 
 def _rows(con, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
@@ -231,11 +223,13 @@ def _range_views(con, since: dt.date | None, until: dt.date | None) -> None:
                     f"WHERE CAST({column} AS DATE) BETWEEN DATE '{lower}' AND DATE '{upper}'")
 
 
-def build_report(output_dir: Path, target: Path, top: int = 15, since: dt.date | None = None,
+def build_report(output_dir: str | Path, target: Path, top: int = 15, since: dt.date | None = None,
                  until: dt.date | None = None) -> Path:
     """Write the HTML report for everything under output_dir (articles dated since..until,
     inclusive, when given) to target; returns target."""
     import matplotlib
+
+    from newsflow.lake import lake_root
 
     matplotlib.use("Agg")
     # Labels are event-supplied names: "$...$" in one ("Mega$_$Corp") must be drawn as written,
@@ -309,7 +303,7 @@ img {{ max-width: 100%; }} .empty {{ color: #999; }} figure {{ margin: 0; }}
 figcaption {{ color: #666; font-size: 0.8rem; }} td {{ overflow-wrap: anywhere; }}
 </style></head><body>
 <h1>newsflow report</h1>
-<p class="meta">{html.escape(str(output_dir.resolve()))} · {html.escape(span)} · built {built} UTC</p>
+<p class="meta">{html.escape(lake_root(output_dir))} · {html.escape(span)} · built {built} UTC</p>
 <section id="counts"><h2>Rows per table</h2><ul>{summary}</ul></section>
 <section id="map"><h2>Places</h2>{_figure(_map(located, by_country), "map of places", shapes_note)}
 </section>

@@ -1,168 +1,200 @@
-"""Landing tables as Parquet, exactly once: deterministic names, temp file + rename, fsync."""
+"""Landing a batch's tables into the lake exactly once, through the Delta transaction log.
+
+Each table gets one Delta commit per batch. The commit carries, for every Kafka partition of the
+batch, a Delta transaction identifier (an "app transaction": app id = consumer group + topic +
+partition, version = the partition's last offset in the batch). Before writing, the table's
+recorded version of each partition is read, and only rows past it are written: a batch redone
+after a crash, a rebalance or a lost offset commit lands nothing twice, even when it is cut at
+other offsets than the first attempt. Two writers racing on the same partition cannot both win:
+delta-rs refuses a commit when a commit it did not read set one of the same app ids ("Concurrent
+transaction failed"); the loser reads the table again and writes only what is still missing.
+That is all the fencing landing needs, on a local disk and on object storage alike: no file is
+ever deleted or renamed by name, and no lock is held.
+"""
 
 from __future__ import annotations
 
-import fcntl
+import logging
 import os
-import re
-import time
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import IO
+from typing import TYPE_CHECKING, Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset as ds
-import pyarrow.parquet as pq
 
-from newsflow.events import ingest_date_of
-from newsflow.schemas import TABLES, empty_table
-from newsflow.source import Batch, RawRecord
+from newsflow.config import DEFAULT_GROUP
+from newsflow.lake import (
+    EPOCH_FIELD,
+    PARTITION_COLUMN,
+    WRITER_GROUP_PROPERTY,
+    WRITER_PROPERTIES,
+    app_id,
+    check_writer_group,
+    delta_schema,
+    ingest_dates,
+    lake_schema,
+    open_table,
+    schema_mode,
+    storage_options,
+    table_schema,
+    table_uri,
+)
+from newsflow.schemas import TABLES
+from newsflow.source import Batch
 
-_FILE_RE = re.compile(r"^(?P<topic>.+)-p(?P<partition>\d+)-o(?P<offset>\d+)\.parquet$")
-LOCK_DIR = "_locks"
-# How long landing waits for another process's lock on a partition before failing the run: the
-# holder is normally landing one batch (seconds); much longer means it is stopped or hung.
-LOCK_WAIT_S = 300.0
+if TYPE_CHECKING:
+    from deltalake import DeltaTable
 
-
-def chunk_file_name(topic: str, partition: int, first_offset: int) -> str:
-    """The file a partition's slice of a batch lands in; a replay of the slice gets the same name."""
-    return f"{topic}-p{partition:04d}-o{first_offset:020d}.parquet"
-
-
-def ingest_date(record: RawRecord) -> str:
-    """The Hive partition of a chunk: the UTC date of its first record's Kafka timestamp.
-
-    Derived from the record rather than the clock, so a replay on another day lands in the same
-    folder and overwrites instead of duplicating.
-    """
-    return ingest_date_of(record.timestamp_ms)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_atomically(table: pa.Table, path: Path) -> None:
-    """Write Parquet to a temp name in the same folder, fsync, then rename over the final name."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as fh:
-        pq.write_table(table, fh, compression="zstd")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
+log = logging.getLogger(__name__)
+# A commit refused because another writer committed first is retried after reading the table
+# again; this many refusals in a row means something keeps writing the same partitions.
+COMMIT_ATTEMPTS = 8
 
 
 @dataclass(frozen=True)
-class LandedFile:
+class Landed:
+    """One table's commit for a batch: rows written and the table version it made (None when
+    every partition of the batch was already in the table)."""
+
     table: str
-    path: Path
     rows: int
+    version: int | None
 
 
-def _stale_files(table_dir: Path, first: RawRecord, dates: list[str]) -> Iterable[Path]:
-    """Files of this partition starting at or after the slice's first offset.
+class Sink(Protocol):
+    """Where a batch's tables go. land() is idempotent per batch: landing a batch again, whole or
+    cut differently, adds nothing that is already there."""
 
-    We always resume a partition at its committed offset, so such files were written by an attempt
-    that never committed (a crash, a lost rebalance); their rows are about to be landed again. Only
-    files starting inside this slice can overlap it, and each of those sits in the date folder of
-    the record it starts at, so only the slice's `dates` are searched, however long the history.
-    """
-    prefix = f"{first.topic}-p{first.partition:04d}-o"
-    for date in dates:
-        for path in (table_dir / f"ingest_date={date}").glob(f"{prefix}*.parquet"):
-            match = _FILE_RE.match(path.name)
-            if match and int(match["offset"]) >= first.offset:
-                yield path
+    def land(self, tables: Mapping[str, pa.Table], batch: Batch) -> list[Landed]: ...
 
 
-def land_batch(output_dir: Path, tables: dict[str, pa.Table], batch: Batch) -> list[LandedFile]:
-    """Write each table's rows of each partition slice of the batch; returns what was written."""
-    landed: list[LandedFile] = []
-    for (topic, partition), records in batch.by_partition().items():
-        first = records[0]
-        name = chunk_file_name(topic, partition, first.offset)
-        date_dir = f"ingest_date={ingest_date(first)}"
-        dates = sorted({ingest_date(r) for r in records})  # the same for every table
-        for table_name, table in tables.items():
-            table_dir = output_dir / table_name
-            for stale in _stale_files(table_dir, first, dates):
-                stale.unlink(missing_ok=True)
-            mask = pc.and_(
-                pc.equal(table["kafka_topic"], topic), pc.equal(table["kafka_partition"], partition)
+def with_lake_columns(rows: pa.Table, batch: Batch, epoch: int) -> pa.Table:
+    """Add the log's epoch and the partition column: each row's date from its own record's
+    Kafka timestamp."""
+    timestamps = {(r.topic, r.partition, r.offset): r.timestamp_ms for r in batch.records}
+    keys = zip(rows["kafka_topic"].to_pylist(), rows["kafka_partition"].to_pylist(),
+               rows["kafka_offset"].to_pylist(), strict=True)
+    rows = rows.append_column(EPOCH_FIELD, pa.array([epoch] * rows.num_rows, pa.int32()))
+    return rows.append_column(PARTITION_COLUMN, ingest_dates([timestamps.get(k) for k in keys]))
+
+
+def rows_past(rows: pa.Table, landed: Mapping[tuple[str, int], int]) -> pa.Table:
+    """The rows whose offset is past their partition's last landed offset."""
+    if rows.num_rows == 0 or not landed:
+        return rows
+    keep = pa.scalar(True)
+    for (topic, partition), offset in landed.items():
+        already = pc.and_(
+            pc.and_(pc.equal(rows["kafka_topic"], topic), pc.equal(rows["kafka_partition"], partition)),
+            pc.less_equal(rows["kafka_offset"], offset),
+        )
+        keep = pc.and_(keep, pc.invert(already))
+    return rows.filter(keep)
+
+
+class DeltaSink:
+    """The lake's writer for one consumer group (and one epoch of the topics' logs, see
+    newsflow/positions.py): one Delta commit per table per batch."""
+
+    def __init__(self, output: str | os.PathLike[str], group: str, epoch: int = 0):
+        self.output, self.group, self.epoch = output, group, epoch
+        self._tables: dict[str, DeltaTable] = {}
+        self._wanted = {name: delta_schema(lake_schema(name)) for name in TABLES}
+
+    def land(self, tables: Mapping[str, pa.Table], batch: Batch) -> list[Landed]:
+        """Land every table's rows of the batch (a table missing from `tables` gets no rows, but
+        still records the batch's offsets, so the lake's position is the same in every table)."""
+        if not batch.records:
+            return []
+        return [self._land_table(name, tables.get(name), batch) for name in TABLES]
+
+    def table(self, name: str) -> DeltaTable:
+        """The table, created (with this group as its writer) if it does not exist, at its
+        latest version."""
+        table = self._tables.get(name)
+        if table is None:
+            table = open_table(self.output, name) or self._create(name)
+            self._tables[name] = table
+        else:
+            table.update_incremental()
+        check_writer_group(table, name, self.group)
+        return table
+
+    def _create(self, name: str) -> DeltaTable:
+        from deltalake import DeltaTable
+
+        uri, options = table_uri(self.output, name), storage_options(self.output)
+        try:
+            return DeltaTable.create(
+                uri, schema=lake_schema(name), mode="ignore", partition_by=[PARTITION_COLUMN],
+                name=name, configuration={WRITER_GROUP_PROPERTY: self.group}, raise_if_key_not_exists=False,
+                storage_options=options,
             )
-            part = table.filter(mask)
-            if part.num_rows == 0:
+        except Exception:
+            # Another writer created it at the same moment: use theirs.
+            if not DeltaTable.is_deltatable(uri, storage_options=options):
+                raise
+            return DeltaTable(uri, storage_options=options)
+
+    def landed_offsets(self, name: str, partitions: list[tuple[str, int]]) -> dict[tuple[str, int], int]:
+        """The last offset of each partition landed in the table (partitions never landed are absent)."""
+        table = self.table(name)
+        return self._versions(table, partitions)
+
+    def _versions(self, table: DeltaTable, partitions: list[tuple[str, int]]) -> dict[tuple[str, int], int]:
+        versions = {tp: table.transaction_version(app_id(self.group, *tp, self.epoch)) for tp in partitions}
+        return {tp: v for tp, v in versions.items() if v is not None}
+
+    def _warn_of_gaps(self, name: str, batch: Batch, landed: Mapping[tuple[str, int], int]) -> None:
+        """A slice that starts past the table's next offset leaves offsets that were never landed
+        (deleted by the topic's retention while ingest was stopped, or offsets committed by a
+        consumer of the same group writing elsewhere). Landing it records its last offset as the
+        position, so the gap is said out loud, once, here."""
+        if name != next(iter(TABLES)):
+            return
+        for tp, first in batch.first_offsets().items():
+            if tp in landed and first > landed[tp] + 1:
+                log.warning("%s partition %d: offsets %d..%d were never landed in %s; landing from %d on",
+                            tp[0], tp[1], landed[tp] + 1, first - 1, self.output, first)
+
+    def _land_table(self, name: str, rows: pa.Table | None, batch: Batch) -> Landed:
+        from deltalake import CommitProperties, Transaction, write_deltalake
+        from deltalake.exceptions import CommitFailedError
+
+        last = {tp: records[-1].offset for tp, records in batch.by_partition().items()}
+        rows = rows if rows is not None else TABLES[name].empty_table()
+        for attempt in range(1, COMMIT_ATTEMPTS + 1):
+            table = self.table(name)
+            mode = schema_mode(table_schema(table), self._wanted[name], name)
+            landed = self._versions(table, list(last))
+            if attempt == 1:
+                self._warn_of_gaps(name, batch, landed)
+            todo = {tp: offset for tp, offset in last.items() if landed.get(tp, -1) < offset}
+            if not todo:
+                return Landed(name, 0, None)
+            part = with_lake_columns(rows_past(rows, landed).cast(TABLES[name]), batch, self.epoch)
+            transactions = [Transaction(app_id(self.group, *tp, self.epoch), offset)
+                            for tp, offset in sorted(todo.items())]
+            try:
+                write_deltalake(
+                    table, part, mode="append", partition_by=[PARTITION_COLUMN], schema_mode=mode,
+                    writer_properties=WRITER_PROPERTIES,
+                    commit_properties=CommitProperties(app_transactions=transactions),
+                )
+            except CommitFailedError as exc:
+                # Someone committed first; if it set one of our partitions, the rows it landed
+                # must not be written again: read the table again and recompute what is missing.
+                if attempt == COMMIT_ATTEMPTS:
+                    raise
+                log.warning("table %s: commit refused (%s); reading the table again (attempt %d)", name, exc, attempt)
+                self._tables.pop(name, None)
                 continue
-            path = table_dir / date_dir / name
-            write_atomically(part.cast(TABLES[table_name]), path)
-            landed.append(LandedFile(table_name, path, part.num_rows))
-    return landed
+            return Landed(name, part.num_rows, table.version())
+        raise AssertionError("unreachable")
 
 
-class PartitionLockTimeout(TimeoutError):
-    """Another process held a partition's lock for longer than LOCK_WAIT_S."""
-
-
-def _holder(handle: IO[str]) -> str:
-    handle.seek(0)
-    return handle.read().strip() or "another process"
-
-
-@contextmanager
-def partition_locks(
-    output_dir: Path, batch: Batch, wait_s: float = LOCK_WAIT_S, on_wait: Callable[[str], None] | None = None
-) -> Iterator[None]:
-    """Hold an exclusive lock on each of the batch's partitions in this output folder.
-
-    Fencing, landing and committing a batch happen under these locks, so a consumer that lost its
-    partitions while it was paused cannot rename files over the new owner's: either it lands
-    before the new owner takes the lock (whose landing then replaces those files), or it checks
-    its membership after and finds it gone. Locks are taken in sorted order, so two consumers
-    never wait on each other crosswise, and the OS releases them if the holder dies. Local
-    filesystems only (flock). on_wait is told once per lock that has to be waited for."""
-    lock_dir = output_dir / LOCK_DIR
-    lock_dir.mkdir(parents=True, exist_ok=True)
-    with ExitStack() as held:
-        for topic, partition in sorted(batch.by_partition()):
-            path = lock_dir / f"{topic}-p{partition:04d}.lock"
-            handle = held.enter_context(open(path, "a+"))  # noqa: SIM115 (closed by the stack)
-            deadline, told = time.monotonic() + wait_s, False
-            while True:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if on_wait is not None and not told:
-                        on_wait(f"waiting for {path} (held by {_holder(handle)})")
-                        told = True
-                    if time.monotonic() > deadline:
-                        raise PartitionLockTimeout(
-                            f"{path} has been held by {_holder(handle)} for over {wait_s:.0f} s; "
-                            "is another ingest stopped while landing?"
-                        ) from None
-                    time.sleep(0.2)
-            handle.seek(0)
-            handle.truncate()
-            handle.write(f"pid {os.getpid()}\n")
-            handle.flush()
-        yield
-
-
-def read_table(output_dir: Path, name: str) -> pa.Table:
-    """Read a landed table (all partitions); an empty table of the right schema if nothing landed."""
-    table_dir = Path(output_dir) / name
-    files = sorted(str(p) for p in table_dir.glob("*/*.parquet")) if table_dir.exists() else []
-    if not files:
-        return empty_table(name)
-    dataset = ds.dataset(files, schema=TABLES[name], format="parquet")
-    return dataset.to_table()
+def land_batch(output: str | os.PathLike[str], tables: Mapping[str, pa.Table], batch: Batch,
+               group: str = DEFAULT_GROUP, epoch: int = 0) -> list[Landed]:
+    """Land one batch with a fresh DeltaSink (tests and one-off callers)."""
+    return DeltaSink(output, group, epoch).land(tables, batch)

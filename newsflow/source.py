@@ -142,10 +142,15 @@ class MemorySource:
 class KafkaSource:
     """A Source reading one topic with a consumer group; offsets are committed only by commit()."""
 
-    def __init__(self, settings: KafkaSettings, *, client_id: str = "newsflow-ingest"):
+    def __init__(self, settings: KafkaSettings, *, client_id: str = "newsflow-ingest",
+                 resume_at: Callable[[str, int], int | None] | None = None):
+        """resume_at(topic, partition): where to start a partition that has no committed offset
+        (the lake's own recorded position), or None for auto_offset_reset."""
         from kafka import KafkaConsumer
 
         self._settings = settings
+        self._resume_at = resume_at
+        self._unchecked: set[Any] = set()  # assigned, paused until their committed offset is looked up
         self._generation = 0
         self._consumer = KafkaConsumer(
             group_id=settings.group_id,
@@ -166,8 +171,29 @@ class KafkaSource:
         self._consumer.subscribe([settings.topic], listener=_assignment_listener(self._assigned))
         self._empty_polls = 0
 
-    def _assigned(self) -> None:
+    def _assigned(self, assigned: Iterable[Any]) -> None:
         self._generation += 1
+        partitions = set(assigned)
+        if self._resume_at is not None and partitions:
+            # Looking up committed offsets takes a request, which the listener may not make (it
+            # runs on the client's IO thread): the partitions wait, paused, for poll_batch.
+            self._consumer.pause(*partitions)
+            self._unchecked |= partitions
+
+    def _resume_unchecked(self) -> None:
+        """Start each newly assigned partition: at its committed offset, or where the lake stands
+        if it has none (a new group, offsets expired), or by auto_offset_reset if neither."""
+        if not self._unchecked or self._resume_at is None:
+            return
+        partitions, self._unchecked = self._unchecked & self._consumer.assignment(), set()
+        for tp in partitions:
+            if self._consumer.committed(tp) is None:
+                position = self._resume_at(tp.topic, tp.partition)
+                if position is not None:
+                    log.warning("%s partition %d has no committed offset: resuming at %d, where the lake "
+                                "stands", tp.topic, tp.partition, position)
+                    self._consumer.seek(tp, position)
+        self._consumer.resume(*partitions)
 
     def is_current(self, batch: Batch) -> bool:
         """False once the group has rebalanced since the batch was read.
@@ -208,6 +234,7 @@ class KafkaSource:
                 )
             except CorruptRecordError as exc:
                 unreadable, polled = self._skip_unreadable(exc), {}
+            self._resume_unchecked()
             if self._generation != batch.generation:
                 # Rebalanced inside this poll: what was read before it is read again from the
                 # committed offsets (by us or the new owner), so it is dropped here.
@@ -345,16 +372,16 @@ class KafkaSource:
         self._consumer.close(autocommit=False)
 
 
-def _assignment_listener(on_assigned: Callable[[], None]) -> Any:
-    """A kafka-python rebalance listener calling on_assigned after every assignment."""
+def _assignment_listener(on_assigned: Callable[[Iterable[Any]], None]) -> Any:
+    """A kafka-python rebalance listener calling on_assigned(partitions) after every assignment."""
     from kafka import ConsumerRebalanceListener
 
     class Listener(ConsumerRebalanceListener):
         def on_partitions_revoked(self, revoked: object) -> None:
             pass
 
-        def on_partitions_assigned(self, assigned: object) -> None:
-            on_assigned()
+        def on_partitions_assigned(self, assigned: Any) -> None:
+            on_assigned(assigned)
 
     return Listener()
 

@@ -69,7 +69,7 @@ def first_line(error: BaseException) -> str:
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
-def interactive(con: Any, output_dir: Path, tables: Sequence[str], stdin: TextIO | None = None,
+def interactive(con: Any, output_dir: str | Path, tables: Sequence[str], stdin: TextIO | None = None,
                 stdout: TextIO | None = None) -> None:
     """A small prompt: statements end with ';', `.tables` lists the views, `.quit` or Ctrl-D ends.
     Piped input (not a terminal) is read as a script, without prompts."""

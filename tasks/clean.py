@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 # Below this many words a text is not an article (a teaser, an error page, an empty extraction).
 MIN_ARTICLE_WORDS = 25
 ENGLISH = "en"
+# duplicate_kind of an article id delivered again with the same content (see mark_duplicates).
+REDELIVERY = "redelivery"
 
 # Invisible characters that change hashes and offsets but carry no meaning in news text:
 # zero-width space/joiners, word joiner, BOM, soft hyphen and bidirectional controls.
@@ -79,6 +81,7 @@ class CleanArticle:
             and self.language == ENGLISH
             and self.word_count >= MIN_ARTICLE_WORDS
             and self.duplicate_of is None
+            and self.duplicate_kind != REDELIVERY
         )
 
 
@@ -331,16 +334,24 @@ def clean_event(event: ArticleEvent, max_body_chars: int) -> CleanArticle:
 
 
 def mark_duplicates(articles: list[CleanArticle], index: DedupIndex) -> None:
-    """Set duplicate_of on copies of earlier articles and add originals to the index, in order."""
+    """Set duplicate_of on copies of earlier articles and add originals to the index, in order.
+
+    An article id delivered again with the same content is a redelivery (duplicate_kind
+    'redelivery', not analysed, not landed as an article again); with new content it is a new
+    version of the article and is analysed. Neither is ever a duplicate of itself."""
     for article in sorted(articles, key=lambda a: _position(a)):
         if article.content_hash is None or article.simhash is None:
             continue
         position = _position(article)
-        found = index.find(position, article.content_hash, article.simhash)
+        if index.is_redelivery(article.event.id, position, article.content_hash):
+            article.duplicate_kind = REDELIVERY
+            continue
+        found = index.find(position, article.content_hash, article.simhash, article.event.id)
         if found:
             article.duplicate_of, article.duplicate_kind = found
         else:
             index.add(article.event.id, position, article.content_hash, article.simhash)
+        index.remember(article.event.id, position, article.content_hash)
 
 
 def _position(article: CleanArticle) -> tuple[int, str, int, int]:

@@ -74,6 +74,21 @@ class DedupIndex:
 
     by_hash: dict[str, _Entry] = field(default_factory=dict)
     by_band: dict[tuple[int, int], list[_Entry]] = field(default_factory=dict)
+    # Each article id's latest delivery: (position, content hash). Identity is the id: the same
+    # id with the same content again is a redelivery, with other content a new version.
+    by_id: dict[str, tuple[Position, str]] = field(default_factory=dict)
+
+    def remember(self, article_id: str, position: Position, chash: str) -> None:
+        """Record a delivery of an article id (original or duplicate)."""
+        current = self.by_id.get(article_id)
+        if current is None or current[0] < position:
+            self.by_id[article_id] = (position, chash)
+
+    def is_redelivery(self, article_id: str, position: Position, chash: str) -> bool:
+        """True when an earlier delivery of this id had the same content. The same record read
+        again (a batch redone after a crash) is at the same position, so it is not one."""
+        seen = self.by_id.get(article_id)
+        return seen is not None and seen[0] < position and seen[1] == chash
 
     def add(self, article_id: str, position: Position, chash: str, sim: int) -> None:
         entry = _Entry(article_id, position, sim)
@@ -83,21 +98,23 @@ class DedupIndex:
         for band in _bands(sim):
             self.by_band.setdefault(band, []).append(entry)
 
-    def find(self, position: Position, chash: str, sim: int) -> tuple[str, str] | None:
+    def find(self, position: Position, chash: str, sim: int, article_id: str | None = None) -> tuple[str, str] | None:
         """(article_id, 'exact' | 'near') of an earlier article with this content, if any.
 
         Only entries *before* `position` count, so re-processing a landed-but-uncommitted batch
-        after a crash finds neither itself nor later copies.
+        after a crash finds neither itself nor later copies; and never an earlier version of
+        `article_id` itself (an article is not a duplicate of itself).
         """
         exact = self.by_hash.get(chash)
-        if exact is not None and exact.position < position:
+        if exact is not None and exact.position < position and exact.article_id != article_id:
             return exact.article_id, "exact"
         if sim == 0:
             return None
         best: _Entry | None = None
         for band in _bands(sim):
             for entry in self.by_band.get(band, ()):
-                close = entry.position < position and hamming(entry.simhash, sim) <= NEAR_DUPLICATE_BITS
+                close = (entry.position < position and entry.article_id != article_id
+                         and hamming(entry.simhash, sim) <= NEAR_DUPLICATE_BITS)
                 if close and (best is None or entry.position < best.position):
                     best = entry
         return (best.article_id, "near") if best else None
@@ -106,16 +123,11 @@ class DedupIndex:
     def from_rows(cls, rows: Iterable[dict]) -> DedupIndex:
         index = cls()
         for row in rows:
-            if row.get("content_hash") and row.get("duplicate_of") is None:
-                index.add(
-                    row["article_id"],
-                    (
-                        int(row["kafka_timestamp_ms"] or 0),
-                        row["kafka_topic"],
-                        int(row["kafka_partition"]),
-                        int(row["kafka_offset"]),
-                    ),
-                    row["content_hash"],
-                    int(row["simhash"] or 0),
-                )
+            if not row.get("content_hash"):
+                continue
+            position = (int(row["kafka_timestamp_ms"] or 0), row["kafka_topic"], int(row["kafka_partition"]),
+                        int(row["kafka_offset"]))
+            index.remember(row["article_id"], position, row["content_hash"])
+            if row.get("duplicate_of") is None:
+                index.add(row["article_id"], position, row["content_hash"], int(row["simhash"] or 0))
         return index

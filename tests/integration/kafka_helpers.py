@@ -8,7 +8,7 @@ from pathlib import Path
 
 from newsflow.accounting import account
 from newsflow.broker import ensure_topics
-from newsflow.sink import read_table
+from newsflow.lake import read_table
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,7 +32,8 @@ def produce(bootstrap: str, topic: str, values: list[bytes], partitions: int = 3
     return ends
 
 
-def ingest_command(bootstrap: str, topic: str, output: Path, *, batch_records: int, mode: str = "drain") -> list[str]:
+def ingest_command(bootstrap: str, topic: str, output: str | Path, *, batch_records: int,
+                   mode: str = "drain") -> list[str]:
     """`newsflow ingest` through this interpreter (the venv's bin/ may not be on PATH)."""
     return [sys.executable, "-m", "newsflow.cli", "ingest", "--bootstrap-servers", bootstrap, "--topic", topic,
             "--output", str(output), "--batch-records", str(batch_records), "--mode", mode]
@@ -42,11 +43,11 @@ def ingest_env(prefect_api: str, batch_wait_s: float, **extra: str) -> dict[str,
     return {**os.environ, "PREFECT_API_URL": prefect_api, "NEWSFLOW_BATCH_WAIT_S": str(batch_wait_s), **extra}
 
 
-def assert_accounted(output: Path, expected: dict[tuple[str, int], int], total: int) -> None:
+def assert_accounted(output: str | Path, expected: dict[tuple[str, int], int], total: int) -> None:
     """Every produced offset landed in exactly one place, and no article id landed twice."""
     result = account(output)
     assert result.doubled() == []
     assert result.missing(expected) == []
     assert len(result.all_offsets) == total
-    ids = read_table(output, "articles")["article_id"].to_pylist()
+    ids = read_table(output, "articles", columns=["article_id"])["article_id"].to_pylist()
     assert len(ids) == len(set(ids)), "an article id landed twice"

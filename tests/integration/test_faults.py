@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from newsflow.accounting import account
 from newsflow.broker import EmbeddedBroker, ensure_topics
 from tests.integration.kafka_helpers import ROOT, assert_accounted, ingest_command, ingest_env, produce
 
@@ -78,7 +79,7 @@ def test_broker_paused_for_30_seconds(prefect_api: str, tmp_path: Path) -> None:
         expected = produce(broker.bootstrap_servers, topic, values)
         process = ingest_process(broker.bootstrap_servers, topic, output, prefect_api, log=log)
         deadline = time.monotonic() + 120
-        while not list(output.rglob("*.parquet")) and time.monotonic() < deadline:
+        while not account(output).all_offsets and time.monotonic() < deadline:
             time.sleep(0.2)
         assert broker.process is not None
         broker.process.send_signal(signal.SIGSTOP)

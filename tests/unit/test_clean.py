@@ -94,6 +94,20 @@ def test_reprocessing_does_not_find_itself(seed_text: str) -> None:
     assert first[0].duplicate_of is None and again[0].duplicate_of is None
 
 
+def test_an_article_id_sent_again_is_a_redelivery_or_a_new_version_never_its_own_duplicate(seed_text: str) -> None:
+    index = DedupIndex()
+    clean_batch([_event(seed_text, 0, id_="a")], index, 2_000_000)
+    corrected = seed_text.replace("Monday", "Tuesday")  # a near-identical correction
+    again = clean_batch([_event(seed_text, 1, id_="a"), _event(corrected, 2, id_="a")], index, 2_000_000)
+    assert (again[0].duplicate_of, again[0].duplicate_kind) == (None, "redelivery") and not again[0].analysable
+    assert (again[1].duplicate_of, again[1].duplicate_kind) == (None, None) and again[1].analysable
+    # Another id with the same content is still a duplicate, of the article's latest version.
+    copy = clean_batch([_event(corrected, 3, id_="b")], index, 2_000_000)
+    assert (copy[0].duplicate_of, copy[0].duplicate_kind) == ("a", "exact")
+    # Its redelivery, too, is a redelivery.
+    assert clean_batch([_event(corrected, 4, id_="b")], index, 2_000_000)[0].duplicate_kind == "redelivery"
+
+
 def test_simhash_is_stable_and_close_for_small_edits(seed_text: str) -> None:
     body = clean_text(seed_text)
     assert simhash(body) == simhash(body)

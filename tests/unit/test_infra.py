@@ -53,11 +53,12 @@ def test_compose_services_and_settings_match_the_code() -> None:
 
 
 def test_prefect_yaml_declares_the_served_deployments() -> None:
-    from newsflow.flows.deployments import DRAIN, STREAM
+    from newsflow.flows.deployments import DRAIN, MAINTAIN, STREAM, build
 
     config = yaml.safe_load((ROOT / "prefect.yaml").read_text())
     names = {d["name"]: d for d in config["deployments"]}
-    assert set(names) == {DRAIN, STREAM}
+    assert set(names) == {DRAIN, STREAM, MAINTAIN} == {d.name for d in build()}
     assert names[DRAIN]["parameters"] == {"mode": "drain"} and names[DRAIN]["schedules"]
     assert names[STREAM]["parameters"] == {"mode": "stream"}
-    assert all(d["entrypoint"] == "flows/ingest.py:ingest" for d in names.values())
+    assert all(names[n]["entrypoint"] == "flows/ingest.py:ingest" for n in (DRAIN, STREAM))
+    assert names[MAINTAIN]["entrypoint"] == "flows/maintain.py:maintain_lake" and names[MAINTAIN]["schedules"]

@@ -69,3 +69,21 @@ def test_quarantine_rows_say_why(seed_event_bytes: bytes, validator) -> None:  #
     assert articles["seed-copy"]["duplicate_of"] == "5746d6ddd9dd780a"
     # The duplicate is not analysed again: its entities would double every count downstream.
     assert set(output.tables["entities"]["article_id"].to_pylist()) == {"5746d6ddd9dd780a"}
+
+
+def test_a_redelivered_article_is_accounted_in_quarantine_not_landed_twice(
+    tmp_path: Path, seed_event_bytes: bytes, validator  # type: ignore[no-untyped-def]
+) -> None:
+    from newsflow.lake import read_table
+    from newsflow.pipeline import dedup_index_from
+
+    first = Batch(records_from_values([seed_event_bytes], topic="news"))
+    land_batch(tmp_path, process_batch(first, dedup_index_from(tmp_path), validator).tables, first)
+    # A later run (a fresh index from the lake) receives the same event at the next offset.
+    again = Batch(records_from_values([seed_event_bytes], topic="news", start_offset=1))
+    land_batch(tmp_path, process_batch(again, dedup_index_from(tmp_path), validator).tables, again)
+    result = account(tmp_path)
+    assert result.doubled() == [] and result.missing({("news", 0): 2}) == []
+    assert read_table(tmp_path, "articles", columns=["article_id"]).num_rows == 1
+    reasons = read_table(tmp_path, "quarantine", columns=["reason"])["reason"].to_pylist()
+    assert len(reasons) == 1 and reasons[0].startswith("redelivery: article ")

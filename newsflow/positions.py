@@ -1,0 +1,151 @@
+"""Which log the lake landed from, and where it stands in it.
+
+Each table records, per topic, the Kafka topic id (KIP-516) of the log its rows came from and the
+epoch of that log. A topic deleted and recreated, or a broker restarted without its data, has a
+new id: its offsets start again at 0 and name other records. Resuming it as if it were the old
+log would skip new records as "already landed" (or land them as later offsets), so ingest stops
+and says how to continue: a new epoch, under which the new log's offsets are positions of their
+own (app ids and the rows' kafka_epoch), and the history stays as it is.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import TYPE_CHECKING
+
+from newsflow.lake import (
+    LakeError,
+    app_id,
+    log_epoch_property,
+    log_id_property,
+    open_table,
+)
+from newsflow.schemas import TABLES
+
+if TYPE_CHECKING:
+    from deltalake import DeltaTable
+
+    from newsflow.config import KafkaSettings
+    from newsflow.sink import DeltaSink
+
+log = logging.getLogger(__name__)
+NEW_EPOCH_OPTION = "--new-epoch"
+
+
+class LogChangedError(LakeError):
+    """The topic's log is not the one the lake landed from."""
+
+
+def kafka_topic_id(kafka: KafkaSettings) -> str | None:
+    """The topic's id as the broker reports it (None if the broker predates topic ids or the
+    topic does not exist yet)."""
+    from kafka import KafkaAdminClient
+
+    admin = KafkaAdminClient(**kafka.client_options())
+    try:
+        topics = admin.describe_topics([kafka.topic])
+    finally:
+        admin.close()
+    for topic in topics:
+        if topic.get("name") == kafka.topic and not topic.get("error_code"):
+            value = topic.get("topic_id")
+            if value and str(value).strip("0-"):  # the null UUID means "no id"
+                return str(value)
+    return None
+
+
+def _recorded(tables: list[DeltaTable], topic: str) -> tuple[str | None, int]:
+    """The log id and epoch the tables record for the topic (the highest epoch wins)."""
+    best: tuple[str | None, int] = (None, 0)
+    for table in tables:
+        config = table.metadata().configuration
+        epoch = int(config.get(log_epoch_property(topic)) or 0)
+        log_id = config.get(log_id_property(topic))
+        if log_id is not None and (best[0] is None or epoch > best[1]):
+            best = (log_id, epoch)
+    return best
+
+
+def resolve_epoch(sink: DeltaSink, topic: str, topic_id: str | None, *, new_epoch: bool = False) -> int:
+    """The epoch to land the topic's records under, after checking that its log is the one the
+    lake landed from. Records the log's id in every table (creating the tables) the first time.
+
+    Raises LogChangedError when the topic's id differs from the recorded one, unless new_epoch is
+    set: then the epoch after the recorded one is recorded and returned. Several processes of one
+    group may start at once: a property change refused because another process changed the table
+    first is decided again on the tables as they are then."""
+    from deltalake.exceptions import CommitFailedError
+
+    from newsflow.sink import COMMIT_ATTEMPTS
+
+    for attempt in range(1, COMMIT_ATTEMPTS + 1):
+        tables = [sink.table(name) for name in TABLES]
+        recorded_id, epoch = _recorded(tables, topic)
+        if topic_id is None:
+            if recorded_id is not None:
+                log.warning("the broker reports no id for topic %s: cannot check it is the log the lake "
+                            "landed from (%s)", topic, recorded_id)
+            sink.epoch = epoch
+            return epoch
+        if recorded_id is not None and recorded_id != topic_id:
+            if not new_epoch:
+                raise LogChangedError(
+                    f"topic {topic} is not the log the tables under {sink.output} were landed from "
+                    f"(its id is {topic_id}, the tables' is {recorded_id}): it was deleted and recreated, or "
+                    "the broker restarted without its data, so its offsets name other records. Nothing was "
+                    f"read or written. To land the new log beside the history, run again with {NEW_EPOCH_OPTION} "
+                    f"(its offsets become epoch {epoch + 1}); or land it into another --output."
+                )
+            epoch += 1
+            log.warning("topic %s: a new log (id %s); landing it as epoch %d", topic, topic_id, epoch)
+        properties = {log_id_property(topic): topic_id, log_epoch_property(topic): str(epoch)}
+        try:
+            for table in tables:
+                config = table.metadata().configuration
+                if any(config.get(key) != value for key, value in properties.items()):
+                    table.alter.set_table_properties(properties, raise_if_not_exists=False)
+        except CommitFailedError:
+            if attempt == COMMIT_ATTEMPTS:
+                raise
+            continue
+        sink.epoch = epoch
+        return epoch
+    raise AssertionError("unreachable")
+
+
+def lake_position(output: str | os.PathLike[str], group: str, topic: str, partition: int, epoch: int) -> int | None:
+    """The next offset to read of a partition according to the lake: one past the lowest last
+    offset recorded over the tables (each records every batch, rows or not; None if any of them
+    has not landed this partition)."""
+    lowest: int | None = None
+    for name in TABLES:
+        table = open_table(output, name)
+        version = table.transaction_version(app_id(group, topic, partition, epoch)) if table else None
+        if version is None:
+            return None
+        lowest = version if lowest is None else min(lowest, version)
+    return None if lowest is None else lowest + 1
+
+
+def prepare_sink(
+    output: str | os.PathLike[str], group: str, topic: str, topic_id: str | None = None, *, new_epoch: bool = False
+) -> DeltaSink:
+    """The sink an ingest run lands with: the tables checked (writer group, schema) and the epoch
+    of the topic's log resolved, before the first record is read."""
+    from newsflow.lake import check_tables
+    from newsflow.sink import DeltaSink
+
+    check_tables(output, group)
+    sink = DeltaSink(output, group)
+    resolve_epoch(sink, topic, topic_id, new_epoch=new_epoch)
+    return sink
+
+
+def topic_id_or_none(kafka: KafkaSettings) -> str | None:
+    """kafka_topic_id(), or None (with a warning) when the broker cannot say."""
+    try:
+        return kafka_topic_id(kafka)
+    except Exception as exc:  # an old broker, a topic not created yet, a transient error
+        log.warning("could not read the id of topic %s (%s): the log is not checked against the lake's", kafka.topic, exc)
+        return None
