@@ -373,7 +373,8 @@ def build_parser() -> argparse.ArgumentParser:
         "records per micro-batch", "NEWSFLOW_BATCH_RECORDS", BatchLimits.max_records))
     output_option(p, "output folder")
     p.add_argument("--new-epoch", action="store_true",
-                   help="the topic was recreated (or the broker lost its data): land its new log beside the history")
+                   help=_env_help("the topic was recreated (or the broker lost its data): land its new log beside "
+                                  "the history", default="off"))
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("broker", help="run the embedded Kafka broker (Tansu, in memory) until Ctrl-C / SIGTERM")
@@ -412,9 +413,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("maintain", help="compact closed days, checkpoint, vacuum, apply retention (safe beside ingest)")
     output_option(p, "lake root (folder or s3:// URI)")
     p.add_argument("--retention-days", type=int,
-                   help="delete rows whose ingest_date is older than this (env NEWSFLOW_RETENTION_DAYS; default: keep all)")
+                   help=_env_help("delete rows whose ingest_date is older than this many days",
+                                  "NEWSFLOW_RETENTION_DAYS", "keep all"))
     p.add_argument("--vacuum-retention-hours", type=int, default=168,
-                   help="remove unreferenced files older than this (default: 168, a week of time travel)")
+                   help=_env_help("remove unreferenced files older than this many hours (a week of time travel)",
+                                  default=168))
     p.set_defaults(func=cmd_maintain)
 
     p = sub.add_parser("check", help="check that every landed offset landed once (exit 1 if one is doubled)")
