@@ -44,7 +44,7 @@ bench: install
 	$(BIN)/python benchmarks/throughput.py
 
 eval: install
-	$(BIN)/python benchmarks/extraction_eval.py
+	$(BIN)/python benchmarks/quality.py
 
 clean:
 	rm -rf output test-artifacts .pytest_cache
