@@ -47,9 +47,9 @@ MILLION_CITY_BONUS = 1.5  # "New York", "Moscow": the city, over the division of
 ADMIN1_SUPPORT = 3.5  # per other mention likely in the same first-level division
 COUNTRY_SUPPORT = 1.0  # per other mention likely in the same country
 SUPPORT_CAP = 4.0
-COVERAGE = 0.3
+COVERAGE = 0.3  # division support for merely having a reading there
 PROXIMITY_BONUS = 2.5  # per other name with a reading within ~50-110 km
-POPULATION_WEIGHT = 1.0  # division support for merely having a candidate there
+POPULATION_WEIGHT = 1.0  # weight of log10(population) in a town's prior
 QUALIFIER_BONUS = 12.0  # "Alexandria, La.": the qualifier decides
 ITERATIONS = 3
 MAX_CANDIDATES = 40
@@ -61,8 +61,8 @@ EMBEDDED_SUPPORT = 0.5
 SMALL_PLACE = 5_000
 
 _FOLD = str.maketrans({"’": "'", "‘": "'", "`": "'"})
-_ABBREVIATIONS = ((re.compile(r"^(st|ste)\.?\s+"), "saint "), (re.compile(r"^ft\.?\s+"), "fort "),
-                  (re.compile(r"^mt\.?\s+"), "mount "), (re.compile(r"\s+st\.?$"), " saint"))
+_ABBREVIATIONS = ((re.compile(r"^st\.?\s+"), "saint "), (re.compile(r"^ste\.?\s+"), "sainte "),
+                  (re.compile(r"^ft\.?\s+"), "fort "), (re.compile(r"^mt\.?\s+"), "mount "))
 COUNTY_WORDS = re.compile(r"\s+(county|parish|borough|counties|parishes)$")
 
 
