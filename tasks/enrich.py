@@ -290,8 +290,11 @@ def _untagged_places(text: str, entities: list[Mention]) -> list[tuple[PlaceQuer
 
 
 def geocode(entities: list[Mention], text: str | None = None) -> list[dict[str, Any]]:
-    """Location rows for an article's place mentions: GPE/LOC, nationality words (NORP), and place
-    names inside other entities; each row has the GeoNames id, feature class/code and divisions."""
+    """Location rows for an article's place mentions: GPE/LOC, nationality words (NORP), place names
+    inside other entities and, given the text, capitalised names the entity model left untagged.
+    Each resolved row has the GeoNames id, feature class/code and first/second-level division; a
+    GPE/LOC/NORP mention that cannot be resolved keeps a row with its reason, while a name found
+    inside another entity or untagged that the article does not back gives no row."""
     pairs = _place_queries(entities)
     if text is not None:
         pairs += _untagged_places(text, entities)
