@@ -404,6 +404,8 @@ def resolve_places(queries: Sequence[str | PlaceQuery], text: str | None = None)
     priors: list[list[float]] = []
     embedded_only: list[bool] = []
     county_names: list[bool] = []
+    # Per name: the countries with a first-level division of that name.
+    shadowed: list[set[str]] = []
     for key, demonym in keys:
         members = [items[i] for i in groups[(key, demonym)]]
         if demonym:
@@ -445,6 +447,7 @@ def resolve_places(queries: Sequence[str | PlaceQuery], text: str | None = None)
         priors.append([score for score, _ in scored])
         embedded_only.append(all(m.embedded for m in members))
         county_names.append(county_named)
+        shadowed.append({p.country_code or "" for p in candidates[-1] if p.feature_type == "admin1"})
 
     # Places lying near a reading of another name back each other ("Athens" and "Henderson County"
     # meet in Texas only); computed once, on a grid, over every candidate of the other names.
@@ -487,6 +490,13 @@ def resolve_places(queries: Sequence[str | PlaceQuery], text: str | None = None)
             countries_seen = firm_country if embedded_only[idx] else total_country
             divisions_seen = firm_division if embedded_only[idx] else total_division
             for place, base in zip(cands, prior, strict=True):
+                if place.feature_type in ("city", "admin2") and place.country_code in shadowed[idx]:
+                    # "Oregon" in an Illinois story is still the state: a town named after a state
+                    # of its own country needs a qualifier or a neighbour, not just the story's
+                    # state. (Towns named after countries keep their support: local news names its
+                    # own Lebanon or Palestine often, without a qualifier.)
+                    row.append(base)
+                    continue
                 own_country = 0.0 if embedded_only[idx] else by_country[idx].get(place.country_code or "", 0.0)
                 country_support = countries_seen.get(place.country_code or "", 0.0) - own_country
                 score = base + COUNTRY_SUPPORT * min(SUPPORT_CAP, country_support)

@@ -247,3 +247,9 @@ def test_town_names_inside_company_names_do_not_back_one_another() -> None:
     body = " and ".join(names) + " reported earnings."
     rows = geocode([_mention(n, body, "ORG") for n in names], body)
     assert rows == []
+
+
+def test_state_name_in_another_states_story_is_the_state() -> None:
+    # Oregon, Illinois exists; the story's other places being in Illinois does not make it so.
+    oregon, _, _ = resolve_places(["Oregon", "Rockford", "Illinois"])
+    assert oregon.place and oregon.place.feature_code == "ADM1" and oregon.place.admin1 == "OR"
