@@ -214,7 +214,10 @@ def _reference_resolve(toponyms: Sequence[GoldToponym], text: str) -> list[Any]:
 
 
 def report(eval_root: Path) -> str:
-    articles = load_lgl(eval_root / "geo-lgl" / "lgl.xml")
+    path = eval_root / "geo-lgl" / "lgl.xml"
+    if not path.exists():
+        return f"places: no LGL corpus at {path}"
+    articles = load_lgl(path)
     from newsflow.tasks.geo import gazetteer
 
     started = time.process_time()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
@@ -128,11 +128,19 @@ _CARRIER_TYPES = ("ORG", "FAC", "EVENT", "WORK_OF_ART", "PRODUCT")
 _CAPITALISED = re.compile(r"[A-Z][\w.'’-]*")
 
 
-def _embedded_places(mention: Mention, county_only: bool = False) -> list[PlaceQuery]:
+# Words that begin place names but are no place on their own ("Lake Vermont" is no Lake).
+_NAME_STARTERS = {"lake", "mount", "mt.", "fort", "ft.", "port", "saint", "st.", "new", "north", "south",
+                  "east", "west", "upper", "lower", "greater", "little", "big", "old", "san", "santa", "el",
+                  "la", "le", "los", "las", "river", "city", "county", "university", "college"}
+
+
+def _embedded_places(mention: Mention, county_only: bool = False, trailing: bool = True) -> list[PlaceQuery]:
     """Place-name candidates inside a mention: the whole name or each item of a list ("Grant,
-    Mahnomen"), its leading or trailing capitalised words ("Mansfield" in "Mansfield Police
-    Department", "Education Minnesota") or what follows "of" ("University of Texas").
-    county_only: keep only names with a county word (inside a person's name)."""
+    Mahnomen", "Fargo-Moorhead"), its leading or trailing capitalised words ("Mansfield" in
+    "Mansfield Police Department", "Education Minnesota"), what follows "of" ("University of
+    Texas"), or else a leading nationality word ("the Georgian war").
+    county_only: keep only names with a county word (inside a person's name).
+    trailing: also try the last words (not for place mentions: "Lake Vermont" is no Vermont)."""
     text = mention.text
     lead = len(text) - len(text.lstrip())
     if text[lead:].lower().startswith("the "):
@@ -146,30 +154,44 @@ def _embedded_places(mention: Mention, county_only: bool = False) -> list[PlaceQ
             runs[-1].append(w)
         else:
             runs.append([w])
-    spans: list[tuple[int, int]] = []
     separators = [text[a[-1][1]:b[0][0]] for a, b in zip(runs, runs[1:], strict=False)]
     # A list of names typed as one entity ("Grant, Mahnomen and Becker"): each item on its own.
-    spans_list = [(run[0][0], run[-1][1]) for run in runs] if separators and all(
+    items = [(run[0][0], run[-1][1]) for run in runs] if separators and all(
         sep in (", ", " and ", ", and ") for sep in separators) else []
+    if not items and len(words) == 1 and "-" in text[words[0][0]:words[0][1]]:
+        # "Fargo-Moorhead": a hyphenated pair of names.
+        start = words[0][0]
+        for part in text[words[0][0]:words[0][1]].split("-"):
+            if part[:1].isupper():
+                items.append((start, start + len(part)))
+            start += len(part) + 1
     first, last = runs[0], runs[-1]
+    spans: list[tuple[int, int]] = []
     if first[0][0] == lead:
         spans += [(first[0][0], first[n - 1][1]) for n in range(min(len(first), 3), 0, -1)]
     of = text.rfind(" of ")
     if of > 0 and last[0][0] == of + 4:
         spans.append((last[0][0], last[-1][1]))
-    if len(last) <= 3 and last[-1][1] == len(text.rstrip()) and last is not first:
-        spans.append((last[0][0], last[-1][1]))
+    if trailing and last[-1][1] == len(text.rstrip()) and (last is not first or len(last) > 1):
+        spans += [(last[n][0], last[-1][1]) for n in range(max(1 if last is first else 0, len(last) - 2), len(last))]
     gaz = gazetteer()
     found: list[PlaceQuery] = []
-    for start, end in spans_list or spans:
+    for start, end in items or spans:
         for name in _name_variants(text[start:end]):
             if county_only and not COUNTY_WORDS.search(name.lower()):
+                continue
+            if " " not in name and name.lower() in _NAME_STARTERS:
                 continue
             if gaz.candidates(name):
                 found.append(PlaceQuery(name, mention.start + start, mention.start + start + len(name), embedded=True))
                 break
-        if found and not spans_list:
+        if found and not items:
             break
+    if not found and not county_only and first[0][0] == lead:
+        word = text[first[0][0]:first[0][1]]
+        if gaz.demonym_candidates(word):
+            found.append(PlaceQuery(word, mention.start + first[0][0], mention.start + first[0][1],
+                                    demonym=True, embedded=True))
     return found
 
 
@@ -191,7 +213,13 @@ def _place_queries(entities: list[Mention]) -> list[tuple[PlaceQuery, str]]:
     gaz = gazetteer()
     for m in entities:
         if m.type in ("GPE", "LOC"):
-            queries.append((PlaceQuery(m.canonical or m.text, m.start, m.end), m.text))
+            name = m.canonical or m.text
+            inner = [] if gaz.candidates(name) or gaz.candidates(m.text) else _embedded_places(m, trailing=False)
+            # "the Henderson County Jail" typed as a place: the county is the place mention (and,
+            # like any place mention, it keeps a row with a reason when it cannot be resolved).
+            queries.extend((replace(q, embedded=False), q.name) for q in inner)
+            if not inner:
+                queries.append((PlaceQuery(name, m.start, m.end), m.text))
         elif m.type == "NORP":
             if gaz.demonym_candidates(m.text):
                 queries.append((PlaceQuery(m.text, m.start, m.end, demonym=True), m.text))
@@ -262,8 +290,11 @@ def _untagged_places(text: str, entities: list[Mention]) -> list[tuple[PlaceQuer
 
 
 def geocode(entities: list[Mention], text: str | None = None) -> list[dict[str, Any]]:
-    """Location rows for an article's place mentions: GPE/LOC, nationality words (NORP), and place
-    names inside other entities; each row has the GeoNames id, feature class/code and divisions."""
+    """Location rows for an article's place mentions: GPE/LOC, nationality words (NORP), place names
+    inside other entities and, given the text, capitalised names the entity model left untagged.
+    Each resolved row has the GeoNames id, feature class/code and first/second-level division; a
+    GPE/LOC/NORP mention that cannot be resolved keeps a row with its reason, while a name found
+    inside another entity or untagged that the article does not back gives no row."""
     pairs = _place_queries(entities)
     if text is not None:
         pairs += _untagged_places(text, entities)

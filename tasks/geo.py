@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 GAZETTEER_TSV = Path(__file__).parent / "data" / "gazetteer.tsv.gz"
 
@@ -46,19 +47,22 @@ MILLION_CITY_BONUS = 1.5  # "New York", "Moscow": the city, over the division of
 ADMIN1_SUPPORT = 3.5  # per other mention likely in the same first-level division
 COUNTRY_SUPPORT = 1.0  # per other mention likely in the same country
 SUPPORT_CAP = 4.0
-COVERAGE = 0.3
+COVERAGE = 0.3  # division support for merely having a reading there
 PROXIMITY_BONUS = 2.5  # per other name with a reading within ~50-110 km
-POPULATION_WEIGHT = 1.0  # division support for merely having a candidate there
+POPULATION_WEIGHT = 1.0  # weight of log10(population) in a town's prior
 QUALIFIER_BONUS = 12.0  # "Alexandria, La.": the qualifier decides
 ITERATIONS = 3
 MAX_CANDIDATES = 40
+# Names found only inside other entities or untagged back the article's place mentions at half
+# weight, and one another not at all (see resolve_places).
+EMBEDDED_SUPPORT = 0.5
 # A populated place this small is only taken with backing from the article (same division or a
 # qualifier); otherwise the mention stays unresolved.
 SMALL_PLACE = 5_000
 
 _FOLD = str.maketrans({"’": "'", "‘": "'", "`": "'"})
-_ABBREVIATIONS = ((re.compile(r"^(st|ste)\.?\s+"), "saint "), (re.compile(r"^ft\.?\s+"), "fort "),
-                  (re.compile(r"^mt\.?\s+"), "mount "), (re.compile(r"\s+st\.?$"), " saint"))
+_ABBREVIATIONS = ((re.compile(r"^st\.?\s+"), "saint "), (re.compile(r"^ste\.?\s+"), "sainte "),
+                  (re.compile(r"^ft\.?\s+"), "fort "), (re.compile(r"^mt\.?\s+"), "mount "))
 COUNTY_WORDS = re.compile(r"\s+(county|parish|borough|counties|parishes)$")
 
 
@@ -321,7 +325,7 @@ def _with_proximity(candidates: list[list[Place]], priors: list[list[float]],
         if not cands:
             continue
         top = max(prior)
-        weight = 0.5 if embedded_only[idx] else 1.0
+        weight = EMBEDDED_SUPPORT if embedded_only[idx] else 1.0
         for place, score in zip(cands, prior, strict=True):
             if place.feature_type not in ("city", "admin2") or place.latitude is None or place.longitude is None:
                 continue
@@ -340,7 +344,9 @@ def _with_proximity(candidates: list[list[Place]], priors: list[list[float]],
                 for dy in (-1, 0, 1):
                     for dx in (-1, 0, 1):
                         for other, plausibility in cells.get((y + dy, x + dx), {}).items():
-                            if other != idx and plausibility > near.get(other, 0.0):
+                            if other == idx or (embedded_only[idx] and embedded_only[other]):
+                                continue
+                            if plausibility > near.get(other, 0.0):
                                 near[other] = plausibility
                 score += PROXIMITY_BONUS * min(2.0, sum(near.values()))
             row.append(score)
@@ -355,6 +361,21 @@ _COUNTY_FOLLOWS = re.compile(r"(?:(?:\s*,\s*(?:and\s+)?|\s+and\s+|\s*&\s*|\s+)[A
 
 def _county_follows(query: PlaceQuery, text: str | None) -> bool:
     return text is not None and query.end is not None and _COUNTY_FOLLOWS.match(text, query.end) is not None
+
+
+K = TypeVar("K")
+
+
+def _totals(masses: list[dict[K, float]], embedded_only: list[bool]) -> tuple[dict[K, float], dict[K, float]]:
+    """Sum of every name's mass per key, and the sum over names typed as places only."""
+    total: dict[K, float] = {}
+    firm: dict[K, float] = {}
+    for mass, embedded in zip(masses, embedded_only, strict=True):
+        for key, value in mass.items():
+            total[key] = total.get(key, 0.0) + value
+            if not embedded:
+                firm[key] = firm.get(key, 0.0) + value
+    return total, firm
 
 
 def _softmax(scores: list[float]) -> list[float]:
@@ -383,6 +404,8 @@ def resolve_places(queries: Sequence[str | PlaceQuery], text: str | None = None)
     priors: list[list[float]] = []
     embedded_only: list[bool] = []
     county_names: list[bool] = []
+    # Per name: the countries with a first-level division of that name.
+    shadowed: list[set[str]] = []
     for key, demonym in keys:
         members = [items[i] for i in groups[(key, demonym)]]
         if demonym:
@@ -424,6 +447,7 @@ def resolve_places(queries: Sequence[str | PlaceQuery], text: str | None = None)
         priors.append([score for score, _ in scored])
         embedded_only.append(all(m.embedded for m in members))
         county_names.append(county_named)
+        shadowed.append({p.country_code or "" for p in candidates[-1] if p.feature_type == "admin1"})
 
     # Places lying near a reading of another name back each other ("Athens" and "Henderson County"
     # meet in Texas only); computed once, on a grid, over every candidate of the other names.
@@ -435,7 +459,7 @@ def resolve_places(queries: Sequence[str | PlaceQuery], text: str | None = None)
         by_country: list[dict[str, float]] = []
         by_division: list[dict[tuple[str | None, str | None], float]] = []
         for idx, (cands, probs, embedded) in enumerate(zip(candidates, probabilities, embedded_only, strict=True)):
-            weight = 0.5 if embedded else 1.0
+            weight = EMBEDDED_SUPPORT if embedded else 1.0
             country_mass: dict[str, float] = {}
             division_mass: dict[tuple[str | None, str | None], float] = {}
             for place, p in zip(cands, probs, strict=True):
@@ -455,31 +479,36 @@ def resolve_places(queries: Sequence[str | PlaceQuery], text: str | None = None)
             division_mass = {k: min(1.0, v) * weight for k, v in division_mass.items()}
             by_country.append(country_mass)
             by_division.append(division_mass)
-        total_country: dict[str, float] = {}
-        total_division: dict[tuple[str | None, str | None], float] = {}
-        for mass in by_country:
-            for k, v in mass.items():
-                total_country[k] = total_country.get(k, 0.0) + v
-        for dmass in by_division:
-            for dk, v in dmass.items():
-                total_division[dk] = total_division.get(dk, 0.0) + v
+        # Totals over every name, and over the names the entity model itself typed as places: a
+        # name found inside another entity takes support from the latter only, so the town names
+        # in "Morgan Stanley", "Lincoln Financial" and "Wells Fargo" cannot back one another.
+        total_country, firm_country = _totals(by_country, embedded_only)
+        total_division, firm_division = _totals(by_division, embedded_only)
         scores = []
         for idx, (cands, prior) in enumerate(zip(candidates, priors, strict=True)):
             row = []
+            countries_seen = firm_country if embedded_only[idx] else total_country
+            divisions_seen = firm_division if embedded_only[idx] else total_division
             for place, base in zip(cands, prior, strict=True):
-                own_country = by_country[idx].get(place.country_code or "", 0.0)
-                country_support = total_country.get(place.country_code or "", 0.0) - own_country
+                if place.feature_type in ("city", "admin2") and place.country_code in shadowed[idx]:
+                    # "Oregon" in an Illinois story is still the state: a town named after a state
+                    # of its own country needs a qualifier or a neighbour, not just the story's
+                    # state. (Towns named after countries keep their support: local news names its
+                    # own Lebanon or Palestine often, without a qualifier.)
+                    row.append(base)
+                    continue
+                own_country = 0.0 if embedded_only[idx] else by_country[idx].get(place.country_code or "", 0.0)
+                country_support = countries_seen.get(place.country_code or "", 0.0) - own_country
                 score = base + COUNTRY_SUPPORT * min(SUPPORT_CAP, country_support)
                 if place.admin1:
                     division = (place.country_code, place.admin1)
-                    division_support = total_division.get(division, 0.0) - by_division[idx].get(division, 0.0)
+                    own_division = 0.0 if embedded_only[idx] else by_division[idx].get(division, 0.0)
+                    division_support = divisions_seen.get(division, 0.0) - own_division
                     score += ADMIN1_SUPPORT * min(SUPPORT_CAP, division_support)
                 row.append(score)
             scores.append(row)
         probabilities = [_softmax(s) if s else [] for s in scores]
 
-    # Final support figures, to decide what is backed by the article.
-    division_support_final = total_division if ITERATIONS else {}
     picks: list[Resolution] = []
     for idx, (key, _) in enumerate(keys):
         cands, probs = candidates[idx], probabilities[idx]
@@ -491,8 +520,11 @@ def resolve_places(queries: Sequence[str | PlaceQuery], text: str | None = None)
         # Backed: a qualifier names its division or country, or another name lies near it.
         backed = priors[idx][best_i] - _prior(best, key, county_names[idx]) > 0
         if best.admin1:
-            own = by_division[idx].get((best.country_code, best.admin1), 0.0)
-            backed = backed or division_support_final.get((best.country_code, best.admin1), 0.0) - own >= 0.5
+            division = (best.country_code, best.admin1)
+            if embedded_only[idx]:
+                backed = backed or firm_division.get(division, 0.0) >= 0.5
+            else:
+                backed = backed or total_division.get(division, 0.0) - by_division[idx].get(division, 0.0) >= 0.5
         if embedded_only[idx] and best.feature_type not in ("country", "admin1", "continent", "region") and not backed:
             picks.append(Resolution(None, "embedded name without support in the article", confidence))
             continue

@@ -216,3 +216,40 @@ def test_old_spellings_of_big_cities_but_not_over_a_town_of_that_name() -> None:
     assert bombay.place and bombay.place.name == "Mumbai"
     pekin, illinois = resolve_places(["Pekin", "Illinois"])
     assert pekin.place and (pekin.place.country_code, pekin.place.admin1) == ("US", "IL")
+
+
+def test_hyphenated_pair_and_trailing_place_inside_organisations() -> None:
+    body = "Fargo-Moorhead groups and Education Minnesota met in North Dakota and Minnesota."
+    minnesota = body.rindex("Minnesota")
+    rows = geocode([_mention("Fargo-Moorhead", body, "ORG"), _mention("Education Minnesota", body, "ORG"),
+                    _mention("North Dakota", body, "GPE"),
+                    Mention("Minnesota", "Minnesota", "GPE", minnesota, minnesota + len("Minnesota"))], body)
+    assert [(r["text"], r["admin1_code"]) for r in rows][:3] == [("Fargo", "ND"), ("Moorhead", "MN"), ("Minnesota", "MN")]
+
+
+def test_nationality_word_leading_an_event_is_its_country() -> None:
+    body = "Refugees of the Georgian war reached Tbilisi."
+    rows = geocode([_mention("the Georgian war", body, "EVENT"), _mention("Tbilisi", body, "GPE")], body)
+    assert [(r["text"], r["country_code"]) for r in rows] == [("Georgian", "GE"), ("Tbilisi", "GE")]
+
+
+def test_place_mention_naming_a_building_is_geocoded_at_the_place_in_it() -> None:
+    body = "He was held in the Henderson County Jail in Athens, Texas."
+    rows = geocode([_mention("the Henderson County Jail", body, "FAC"), _mention("Athens", body, "GPE"),
+                    _mention("Texas", body, "GPE")], body)
+    county = rows[0]
+    assert (county["text"], county["feature_code"], county["admin1_code"]) == ("Henderson County", "ADM2", "TX")
+    assert body[county["start_char"]:county["end_char"]] == "Henderson County"
+
+
+def test_town_names_inside_company_names_do_not_back_one_another() -> None:
+    names = ["Morgan Stanley", "Lincoln Financial", "Union Pacific", "Harvard University", "Clinton Foundation"]
+    body = " and ".join(names) + " reported earnings."
+    rows = geocode([_mention(n, body, "ORG") for n in names], body)
+    assert rows == []
+
+
+def test_state_name_in_another_states_story_is_the_state() -> None:
+    # Oregon, Illinois exists; the story's other places being in Illinois does not make it so.
+    oregon, _, _ = resolve_places(["Oregon", "Rockford", "Illinois"])
+    assert oregon.place and oregon.place.feature_code == "ADM1" and oregon.place.admin1 == "OR"
