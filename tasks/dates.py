@@ -468,6 +468,8 @@ def _resolve(text: str, published: dt.date | None, tense: str, reference: Resolv
     # A SET or a DURATION is never a date, whatever the anchor.
     typed = _set_or_duration(t, published, tense)
     if typed is not None:
+        if reference is not None and typed.timex_type == "DURATION":
+            typed = _within(t, typed, reference)
         return replace(typed, mod=mod) if mod and typed.value else typed  # "about two years": P2Y, APPROX
     t = re.sub(r"^the (past|last|next|coming|current|present) (?=(?:day|week|weekend|month|quarter|half|year|decade)$)",
                r"\1 ", t)
@@ -515,6 +517,27 @@ def _clock_time(clock: re.Match[str], published: dt.date | None, tense: str, ref
     if day is None or day.granularity != "day" or day.value is None:
         return _unresolved("a clock time without its day", "TIME")
     return replace(day, timex_type="TIME", value=f"{day.value[:10]}T{hour:02d}:{minute:02d}", mod=None)
+
+
+def _within(t: str, duration: ResolvedDate, reference: ResolvedDate) -> ResolvedDate:
+    """"the first nine months (of 2020)": the stretch at the start (or end) of the period named."""
+    m = re.fullmatch(r"(?:the )?(first|last|final) (" + _NUM + r") (month|quarter|week|day)s", t)
+    count = number_value(m[2]) if m else None
+    if m is None or count is None or reference.start is None or reference.end is None:
+        return duration
+    months = {"month": 1, "quarter": 3}.get(m[3])
+    if m[1] == "first":
+        start = reference.start
+        end = (_shift_day(start, months=months * count) if months else start + dt.timedelta(
+            days=count * (7 if m[3] == "week" else 1))) - dt.timedelta(days=1)
+    else:
+        end = reference.end
+        after = end + dt.timedelta(days=1)
+        start = _shift_day(after, months=-months * count) if months else after - dt.timedelta(
+            days=count * (7 if m[3] == "week" else 1))
+    if start < reference.start or end > reference.end:
+        return duration  # longer than the period it is taken from
+    return replace(duration, start=start, end=end, granularity="range")
 
 
 def _narrow(resolved: ResolvedDate, mod: str) -> ResolvedDate:
@@ -1033,9 +1056,13 @@ def extract_dates(doc: Doc, published: dt.date | None) -> list[dict[str, Any]]:
         for begin, end in pieces:
             span = doc.char_span(begin, end, alignment_mode="expand") or ent
             mentions.append(_Mention(begin, end, span, ent.label_))
-        if len(pieces) == 2 and _SPLIT.search(ent.text) and re.search(r"\bend", ent.text[: pieces[1][0] - ent.start_char]):
-            mentions[-2].resolved_with = len(mentions) - 1
-            mentions[-1].boundary = True
+        if len(pieces) == 2:
+            between = text[pieces[0][1] : pieces[1][0]]
+            if re.search(r"\bend", between):  # "the quarter ended Sept. 30": read from its end date
+                mentions[-2].resolved_with = len(mentions) - 1
+                mentions[-1].boundary = True
+            elif re.fullmatch(r"\s+of\s+", between):  # "the first nine months of 2020": a stretch of 2020
+                mentions[-2].resolved_with = len(mentions) - 1
 
     previous: tuple[int, str] | None = None  # (end_char, tense) of the last mention
     for mention in mentions:
