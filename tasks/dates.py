@@ -416,6 +416,40 @@ _QUARTER_NUMBER = {"first": 1, "second": 2, "third": 3, "fourth": 4, "1st": 1, "
 _RELATIVE_STEP = {"last": -1, "past": -1, "previous": -1, "prior": -1, "next": 1, "coming": 1, "following": 1,
                   "this": 0, "current": 0, "latest": 0, "present": 0}
 
+# The grammar's patterns, compiled once (they are matched for every mention).
+_FIRST_UNITS = re.compile(r"(?:the )?(first|last|final) (" + _NUM + r") (month|quarter|week|day)s")
+_YEAR_ONLY = re.compile(r"(?:year )?" + _YEARISH)
+_MONTH_DAY_SPAN = re.compile(_MONTH + r" (\d{1,2}) ?(?:-|to|through) ?(\d{1,2})(?: " + _YEARISH + r")?")
+_MONTH_YEAR = re.compile(_MONTH + r" (?:of )?" + _YEARISH)
+_MONTH_DAY = re.compile(r"(?:" + _WEEKDAY + r" )?" + _MONTH + r" ([0-9a-z -]+?)(?: (?:of )?" + _YEARISH + r")?")
+_DAY_MONTH = re.compile(r"(?:" + _WEEKDAY + r" )?(\d{1,2})(?:st|nd|rd|th)? (?:of )?" + _MONTH + r"(?: " + _YEARISH + r")?")
+_QUARTER_WITH_YEAR = re.compile(
+    r"(?:the )?(?:" + _YEARISH + r" )?" + _QUARTER_ORD + r" (quarter|half|period)"
+    r"(?: (?:of )?" + _YEARISH + r")?"
+)
+_Q_NUMBER = re.compile(r"q([1-4])(?: " + _YEARISH + r")?")
+_SEASON_WITH_YEAR = re.compile(r"(?:the )?(?:(?:" + "|".join(SEASONS) + r") (?:of )?)" + _YEARISH)
+_WEEKDAY_PHRASE = re.compile(
+    r"(?:the )?(?:(last|next|this|coming|past|previous|this coming) )?" + _WEEKDAY +
+    r"(?: (morning|afternoon|evening|night))?"
+)
+_MONTH_ALONE = re.compile(r"(?:(?:the )?(?:" + _WEEKDAY + r" )?)" + _MONTH)
+_MONTH_RELATIVE = re.compile(
+    r"(last|next|this|coming|past|previous) " + _MONTH + r"|" + _MONTH +
+    r" (last|next|this|of last|of next|of this) year"
+)
+_QUARTER_NO_YEAR = re.compile(
+    r"(?:(last|next|this|the current|the previous|the prior) year )?(?:the )?" + _QUARTER_ORD +
+    r" (quarter|half)"
+)
+_UNITS_AWAY = re.compile(
+    r"(?:(" + _NUM + r") )?(day|week|month|quarter|year|decade)s? (ago|earlier|later|before|after|"
+    r"from now|hence|previously|back)"
+)
+_EVERY_UNIT = re.compile(r"(?:every|each|per|a|an) (other )?(?:(\d+|[a-z]+) )?" + _UNIT)
+_EVERY_WEEKDAY = re.compile(r"(?:every|each) " + _WEEKDAY + r"|" + _WEEKDAY + r"s")
+_EVERY_MONTH = re.compile(r"(?:every|each) " + _MONTH)
+
 
 def _normalise(text: str) -> str:
     t = text.lower().replace("’", "'").replace("‘", "'").replace("–", "-").replace("—", "-")
@@ -468,6 +502,8 @@ def _resolve(text: str, published: dt.date | None, tense: str, reference: Resolv
     # A SET or a DURATION is never a date, whatever the anchor.
     typed = _set_or_duration(t, published, tense)
     if typed is not None:
+        if reference is not None and typed.timex_type == "DURATION":
+            typed = _within(t, typed, reference)
         return replace(typed, mod=mod) if mod and typed.value else typed  # "about two years": P2Y, APPROX
     t = re.sub(r"^the (past|last|next|coming|current|present) (?=(?:day|week|weekend|month|quarter|half|year|decade)$)",
                r"\1 ", t)
@@ -517,6 +553,27 @@ def _clock_time(clock: re.Match[str], published: dt.date | None, tense: str, ref
     return replace(day, timex_type="TIME", value=f"{day.value[:10]}T{hour:02d}:{minute:02d}", mod=None)
 
 
+def _within(t: str, duration: ResolvedDate, reference: ResolvedDate) -> ResolvedDate:
+    """"the first nine months (of 2020)": the stretch at the start (or end) of the period named."""
+    m = _FIRST_UNITS.fullmatch(t)
+    count = number_value(m[2]) if m else None
+    if m is None or count is None or reference.start is None or reference.end is None:
+        return duration
+    months = {"month": 1, "quarter": 3}.get(m[3])
+    if m[1] == "first":
+        start = reference.start
+        end = (_shift_day(start, months=months * count) if months else start + dt.timedelta(
+            days=count * (7 if m[3] == "week" else 1))) - dt.timedelta(days=1)
+    else:
+        end = reference.end
+        after = end + dt.timedelta(days=1)
+        start = _shift_day(after, months=-months * count) if months else after - dt.timedelta(
+            days=count * (7 if m[3] == "week" else 1))
+    if start < reference.start or end > reference.end:
+        return duration  # longer than the period it is taken from
+    return replace(duration, start=start, end=end, granularity="range")
+
+
 def _narrow(resolved: ResolvedDate, mod: str) -> ResolvedDate:
     """"early January" keeps January's value and unit, with its first third as the range."""
     assert resolved.start is not None and resolved.end is not None
@@ -546,7 +603,7 @@ def _absolute(t: str, anchor: dt.date | None, tense: str) -> ResolvedDate | None
         assert anchor is not None
         return period("day", 0, day=_pick([rule(anchor.year + step) for step in (-1, 0, 1)], anchor, tense))
     t = t.removeprefix("the ")
-    m = re.fullmatch(r"(?:year )?" + _YEARISH, t)
+    m = _YEAR_ONLY.fullmatch(t)
     if m and (year := _year_word(m[1], anchor)) is not None:
         return period("year", year)
     m = re.fullmatch(r"(\d{3})0s|'(\d)0s|(\d{2})(\d)0s", t)
@@ -570,7 +627,7 @@ def _absolute(t: str, anchor: dt.date | None, tense: str) -> ResolvedDate | None
         if number:
             return period("century", (number - 1) * 100)
     # A span of days in one month: "September 16-19", "Sept. 16 to 19, 2016": a range, no single value.
-    m = re.fullmatch(_MONTH + r" (\d{1,2}) ?(?:-|to|through) ?(\d{1,2})(?: " + _YEARISH + r")?", t)
+    m = _MONTH_DAY_SPAN.fullmatch(t)
     if m and (m[4] or anchor is not None) and 1 <= int(m[2]) < int(m[3]) <= 31:
         month = MONTHS[m[1]]
         year = _year_word(m[4], anchor) if m[4] else _month_year(month, anchor, tense, int(m[2]))  # type: ignore[arg-type]
@@ -579,11 +636,11 @@ def _absolute(t: str, anchor: dt.date | None, tense: str) -> ResolvedDate | None
         last = min(int(m[3]), _last_day(year, month))
         return ResolvedDate(dt.date(year, month, int(m[2])), dt.date(year, month, last), "range")
     # Month year: "july 2021", "january of 1997", "june last year", "january this year".
-    m = re.fullmatch(_MONTH + r" (?:of )?" + _YEARISH, t)
+    m = _MONTH_YEAR.fullmatch(t)
     if m and (year := _year_word(m[2], anchor)) is not None:
         return period("month", year, MONTHS[m[1]])
     # Month day year, day month year, weekday month day.
-    m = re.fullmatch(r"(?:" + _WEEKDAY + r" )?" + _MONTH + r" ([0-9a-z -]+?)(?: (?:of )?" + _YEARISH + r")?", t)
+    m = _MONTH_DAY.fullmatch(t)
     if m and (day_number := _day_number(m[3])) is not None and 1 <= day_number <= 31:
         month = MONTHS[m[2]]
         year = _year_word(m[4], anchor) if m[4] else None
@@ -595,7 +652,7 @@ def _absolute(t: str, anchor: dt.date | None, tense: str) -> ResolvedDate | None
             return period("day", year, day=dt.date(year, month, day_number))
         except ValueError:
             return _unresolved(f"not a calendar date: {t!r}")
-    m = re.fullmatch(r"(?:" + _WEEKDAY + r" )?(\d{1,2})(?:st|nd|rd|th)? (?:of )?" + _MONTH + r"(?: " + _YEARISH + r")?", t)
+    m = _DAY_MONTH.fullmatch(t)
     if m:
         month = MONTHS[m[3]]
         year = _year_word(m[4], anchor) if m[4] else (_month_year(month, anchor, tense, int(m[2])) if anchor else None)
@@ -615,19 +672,18 @@ def _absolute(t: str, anchor: dt.date | None, tense: str) -> ResolvedDate | None
         except ValueError:
             return _unresolved(f"not a calendar date: {t!r}")
     # Quarters and halves with a year: "the 1988 third quarter", "the third quarter of 1989", "q3 1989".
-    m = re.fullmatch(r"(?:the )?(?:" + _YEARISH + r" )?" + _QUARTER_ORD + r" (quarter|half|period)"
-                     r"(?: (?:of )?" + _YEARISH + r")?", t)
+    m = _QUARTER_WITH_YEAR.fullmatch(t)
     if m and (m[1] or m[4]):
         year = _year_word(m[1] or m[4], anchor)
         index = _ordinal_index(m[2], m[3])
         if year is not None and index is not None:
             return period("quarter" if m[3] != "half" else "half", year, index)
-    m = re.fullmatch(r"q([1-4])(?: " + _YEARISH + r")?", t)
+    m = _Q_NUMBER.fullmatch(t)
     if m and (m[2] or anchor):
         year = _year_word(m[2], anchor) if m[2] else _quarter_year(int(m[1]), anchor, tense)  # type: ignore[arg-type]
         if year is not None:
             return period("quarter", year, int(m[1]))
-    m = re.fullmatch(r"(?:the )?(?:(?:" + "|".join(SEASONS) + r") (?:of )?)" + _YEARISH, t)
+    m = _SEASON_WITH_YEAR.fullmatch(t)
     if m and (year := _year_word(m[1], anchor)) is not None:
         season = t.removeprefix("the ").split()[0]
         return period("season", year, ["SP", "SU", "FA", "WI"].index(SEASONS[season]))
@@ -679,8 +735,7 @@ def _relative(t: str, anchor: dt.date, tense: str, reference: ResolvedDate | Non
         return _unresolved("refers to the past, no calendar unit", value="PAST_REF")
 
     # Weekdays, maybe with a part of the day: "last wednesday", "friday evening", "early tuesday".
-    m = re.fullmatch(r"(?:the )?(?:(last|next|this|coming|past|previous|this coming) )?" + _WEEKDAY +
-                     r"(?: (morning|afternoon|evening|night))?", t)
+    m = _WEEKDAY_PHRASE.fullmatch(t)
     if m:
         relation = (m[1] or "").replace("this coming", "coming")
         day = _weekday(WEEKDAYS[m[2]], anchor, relation, tense)
@@ -690,13 +745,12 @@ def _relative(t: str, anchor: dt.date, tense: str, reference: ResolvedDate | Non
         if m[3]:
             resolved = replace(resolved, timex_type="TIME", value=f"{resolved.value}T{_PART_OF_DAY[m[3]]}")
         return resolved
-    m = re.fullmatch(r"(?:(?:the )?(?:" + _WEEKDAY + r" )?)" + _MONTH, t)  # "december", "friday"-less
+    m = _MONTH_ALONE.fullmatch(t)  # "december", "friday"-less
     if m:
         month = MONTHS[m[2]]
         return period("month", _month_year(month, anchor, tense), month)
     # "last may", "next january", "this september", "june last year", "january this year".
-    m = re.fullmatch(r"(last|next|this|coming|past|previous) " + _MONTH + r"|" + _MONTH +
-                     r" (last|next|this|of last|of next|of this) year", t)
+    m = _MONTH_RELATIVE.fullmatch(t)
     if m:
         if m[1]:
             month, relation = MONTHS[m[2]], m[1]
@@ -724,8 +778,7 @@ def _relative(t: str, anchor: dt.date, tense: str, reference: ResolvedDate | Non
         return period("season", year, ["SP", "SU", "FA", "WI"].index(code))
 
     # Quarters and halves without a year: "the third quarter", "fourth-quarter", "next year's first quarter".
-    m = re.fullmatch(r"(?:(last|next|this|the current|the previous|the prior) year )?(?:the )?" + _QUARTER_ORD +
-                     r" (quarter|half)", t)
+    m = _QUARTER_NO_YEAR.fullmatch(t)
     if m:
         index = _ordinal_index(m[2], m[3])
         if index is None:
@@ -780,8 +833,7 @@ def _relative(t: str, anchor: dt.date, tense: str, reference: ResolvedDate | Non
         return _year_back(t, anchor, reference)
     # "N units ago / earlier / later / from now": the unit N steps away, at the unit's grain; "ago"
     # counts from the publication date, "earlier" and "later" from the reference time.
-    m = re.fullmatch(r"(?:(" + _NUM + r") )?(day|week|month|quarter|year|decade)s? (ago|earlier|later|before|after|"
-                     r"from now|hence|previously|back)", t)
+    m = _UNITS_AWAY.fullmatch(t)
     if m:
         plural_alone = not m[1] and t.split()[0].endswith("s")  # "weeks later": how many, unsaid
         count = None if plural_alone else number_value(m[1] or "a")
@@ -869,7 +921,7 @@ def _set_or_duration(t: str, anchor: dt.date | None, tense: str) -> ResolvedDate
     "the first nine months"), with a TimeML value and, when anchored, the range they cover."""
     if t in _SET_WORDS:
         return ResolvedDate(None, None, None, None, "SET", _SET_WORDS[t])
-    m = re.fullmatch(r"(?:every|each|per|a|an) (other )?(?:(\d+|[a-z]+) )?" + _UNIT, t)
+    m = _EVERY_UNIT.fullmatch(t)
     if m and not (m[0].startswith(("a ", "an ")) and m[2]):
         every = ((number_value(m[2]) or 1) if m[2] else 1) * (2 if m[1] else 1)
         unit = m[3]
@@ -877,11 +929,11 @@ def _set_or_duration(t: str, anchor: dt.date | None, tense: str) -> ResolvedDate
         if t.startswith(("a ", "an ")):
             return None  # "a year" alone is a duration or "$5 a year"; decided by the extractor
         return ResolvedDate(None, None, None, None, "SET", value)
-    m = re.fullmatch(r"(?:every|each) " + _WEEKDAY + r"|" + _WEEKDAY + r"s", t)
+    m = _EVERY_WEEKDAY.fullmatch(t)
     if m:
         weekday = WEEKDAYS[m[1] or m[2]] + 1
         return ResolvedDate(None, None, None, None, "SET", f"XXXX-WXX-{weekday}")
-    m = re.fullmatch(r"(?:every|each) " + _MONTH, t)
+    m = _EVERY_MONTH.fullmatch(t)
     if m:
         return ResolvedDate(None, None, None, None, "SET", f"XXXX-{MONTHS[m[1]]:02d}")
 
@@ -1033,9 +1085,13 @@ def extract_dates(doc: Doc, published: dt.date | None) -> list[dict[str, Any]]:
         for begin, end in pieces:
             span = doc.char_span(begin, end, alignment_mode="expand") or ent
             mentions.append(_Mention(begin, end, span, ent.label_))
-        if len(pieces) == 2 and _SPLIT.search(ent.text) and re.search(r"\bend", ent.text[: pieces[1][0] - ent.start_char]):
-            mentions[-2].resolved_with = len(mentions) - 1
-            mentions[-1].boundary = True
+        if len(pieces) == 2:
+            between = text[pieces[0][1] : pieces[1][0]]
+            if re.search(r"\bend", between):  # "the quarter ended Sept. 30": read from its end date
+                mentions[-2].resolved_with = len(mentions) - 1
+                mentions[-1].boundary = True
+            elif re.fullmatch(r"\s+of\s+", between):  # "the first nine months of 2020": a stretch of 2020
+                mentions[-2].resolved_with = len(mentions) - 1
 
     previous: tuple[int, str] | None = None  # (end_char, tense) of the last mention
     for mention in mentions:

@@ -229,3 +229,13 @@ def test_that_year_points_back_to_the_last_year_given(nlp) -> None:  # type: ign
     index_1984, _ = by_text["1984"]
     _, that_year = by_text["that year"]
     assert that_year["value"] == "1984" and that_year["anchored_to"] == index_1984
+
+
+def test_a_duration_of_a_date_is_split_and_this_is_taken_in(nlp) -> None:  # type: ignore[no-untyped-def]
+    rows = _rows(nlp, "Profit rose 4% in the first nine months of 2020. Sales should rise this year.", THURSDAY)
+    assert rows["the first nine months"]["timex_type"] == "DURATION"
+    assert rows["the first nine months"]["value"] == "P9M"
+    assert rows["the first nine months"]["resolved_start"] == dt.date(2020, 1, 1)
+    assert rows["the first nine months"]["resolved_end"] == dt.date(2020, 9, 30)
+    assert rows["2020"]["value"] == "2020"
+    assert rows["this year"]["value"] == "2021"
