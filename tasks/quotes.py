@@ -657,7 +657,10 @@ def _chain_cues(
                 cue, cue_distance = node, distance
             if outside and node.pos_ in ("VERB", "AUX"):
                 for c in node.children:
-                    if c.dep_ == "nsubj" and not article.in_quote(c):
+                    # Not when the quote modifies the subject itself ("the “sex tape” reference").
+                    if c.dep_ == "nsubj" and not article.in_quote(c) and not (
+                        c.left_edge.i <= quote[0] and quote[1] - 1 <= c.right_edge.i
+                    ):
                         clause = node
                     elif (
                         c.dep_ in ("parataxis", "prep")
