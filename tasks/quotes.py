@@ -96,7 +96,7 @@ _GROUP_PRONOUNS = frozenset({"they", "them", "we", "it"})
 _PRONOUNS = _MALE_PRONOUNS | _FEMALE_PRONOUNS | _GROUP_PRONOUNS | {"i", "you", "us", "me"}
 _RELATIVE = frozenset({"who", "that", "which", "whom"})
 # Entity types that are never a speaker: "5:45 p.m. said" is a parse of a dateline.
-_NOT_SPEAKER_ENTS = frozenset({"TIME", "DATE", "CARDINAL", "ORDINAL", "MONEY", "PERCENT", "QUANTITY"})
+_NOT_SPEAKER_ENTS = frozenset({"TIME", "DATE", "ORDINAL", "MONEY", "QUANTITY"})
 _SPEAKER_ORG_TYPES = frozenset({"ORG", "NORP", "GPE", "FAC", "PRODUCT", "WORK_OF_ART"})
 
 _MALE_TITLES = frozenset({"mr", "mr.", "sir", "lord", "king", "prince", "father", "rev", "rev."})
@@ -437,11 +437,19 @@ def _source_token(cue: Token, article: _Article) -> Token | None:
         return None
     verb = cue
     for _ in range(4):
-        for c in verb.children:
-            if c.dep_ in ("nsubj", "csubj"):
-                if c.lower_ in _RELATIVE and verb.dep_ == "relcl":
-                    return verb.head  # "Merrill, who said ..."
-                return c
+        # The subject nearest the verb in its paragraph: a dateline the parser also made a
+        # subject ("5:45 p.m. ¶ Johnson's doctor is calling ...") is not the one.
+        paragraph = article.paragraph(verb.idx)
+        subjects = [
+            c for c in verb.children
+            if c.dep_ in ("nsubj", "csubj") and article.paragraph(c.idx) == paragraph
+            and c.ent_type_ not in _NOT_SPEAKER_ENTS
+        ]
+        if subjects:
+            subject = min(subjects, key=lambda c: abs(c.i - verb.i))
+            if subject.lower_ in _RELATIVE and verb.dep_ == "relcl":
+                return verb.head  # "Merrill, who said ..."
+            return subject
         for c in verb.children:
             if c.dep_ == "agent":
                 return _object_of(c)
