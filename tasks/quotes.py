@@ -70,7 +70,7 @@ REPORTING_VERBS = _words("""
     imply indicate signal reveal disclose read rule find decry denounce condemn mock ridicule
     liken compare thank apologize apologise plead pray lash tease rail rave gush believe think
     feel hope fear worry speculate surmise guess reckon text email message preach lecture
-    interrupt chime quote cite summarize summarise point
+    interrupt chime quote cite summarize summarise point put
 """)
 # Nouns that carry an attribution through their possessor or a "by"/"from" phrase:
 # "Trump's claim that ...", "a statement from the campaign".
@@ -393,8 +393,11 @@ def _person_genders(
 
 
 def _is_reporting_verb(token: Token) -> bool:
-    if token.pos_ not in ("VERB", "AUX") or token.lemma_.lower() not in REPORTING_VERBS:
+    lemma = token.lemma_.lower()
+    if token.pos_ not in ("VERB", "AUX") or lemma not in REPORTING_VERBS:
         return False
+    if lemma == "put":  # only "as X put it"
+        return any(c.lower_ == "it" and c.dep_ == "dobj" for c in token.children)
     # "so-called" marks a scare quote: nobody is being quoted.
     doc = token.doc
     before = doc[token.i - 1] if token.i > 0 else None
@@ -824,15 +827,19 @@ def extract_quotes(doc: Doc, entities: Sequence[EntityMention]) -> list[dict[str
         if source is not None:
             cue = None
         else:
-            cue = cue or _attached_cue(token_range, qid, paragraphs, article) or _sentence_cue(
-                token_range, paragraphs, article
-            )
+            cue = cue or _attached_cue(token_range, qid, paragraphs, article)
+            if cue is None and clause is None:
+                cue = _sentence_cue(token_range, paragraphs, article)
         if cue is not None:
             source = cue_sources.get(cue.i) if cue.i in cue_sources else _speaker_of(_source_token(cue, article), article)
             verb = _cue_word(cue)
         paragraph = article.paragraph(q.start)
         if source is None and cue is None and previous is not None and previous["_paragraph"] == paragraph:
             source, verb = previous["_source"], previous["reporting_verb"]
+        if source is None and cue is None and clause is None:
+            # A quote standing alone after an attribution in its paragraph ("X called him a
+            # master at deals. “He showed ...”") continues that attribution.
+            source = _last_source_before(q.start, paragraph, article)
         # Only the subject of the clause a quoted phrase sits in: a guess, not a credit.
         guessed = source is None and cue is None and clause is not None
         if guessed and clause is not None:
@@ -871,6 +878,13 @@ def extract_quotes(doc: Doc, entities: Sequence[EntityMention]) -> list[dict[str
             quote.pop(key)
         kept.append(quote)
     return kept
+
+
+def _last_source_before(position: int, paragraph: int, article: _Article) -> _Source | None:
+    for source in reversed(article.sources):
+        if source.position < position:
+            return source if article.paragraph(source.position) == paragraph else None
+    return None
 
 
 def _continue_paragraphs(results: list[dict[str, Any]], article: _Article) -> None:
