@@ -674,16 +674,23 @@ def _chain_cues(
                     ):
                         clause = node
                     elif (
-                        c.dep_ in ("parataxis", "prep")
-                        and not article.in_quote(c)
-                        and (c.dep_ == "parataxis" and _is_reporting_verb(c) or c.lower_ == _ACCORDING and _is_cue(c))
-                        and distance + 1 > cue_distance
+                        not article.in_quote(c) and distance + 1 > cue_distance and _hangs_off_as_cue(c)
                     ):
                         cue, cue_distance = c, distance + 1
             if node.head.i == node.i:
                 break
             node = node.head
     return cue, clause
+
+
+def _hangs_off_as_cue(child: Token) -> bool:
+    """A reporting word attached to a clause rather than governing it: parenthetical "..., Mr.
+    Obama said, ...", "as the union put it", "according to the report"."""
+    if child.dep_ == "parataxis":
+        return _is_reporting_verb(child)
+    if child.dep_ == "advcl":
+        return _is_reporting_verb(child) and any(m.dep_ == "mark" and m.lower_ == "as" for m in child.children)
+    return child.dep_ == "prep" and child.lower_ == _ACCORDING and _is_cue(child)
 
 
 def _attached_cue(quote: tuple[int, int], qid: int, paragraphs: tuple[int, int], article: _Article) -> Token | None:
