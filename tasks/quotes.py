@@ -70,7 +70,8 @@ REPORTING_VERBS = _words("""
     imply indicate signal reveal disclose read rule find decry denounce condemn mock ridicule
     liken compare thank apologize apologise plead pray lash tease rail rave gush believe think
     feel hope fear worry speculate surmise guess reckon text email message preach lecture
-    interrupt chime quote cite summarize summarise point put
+    interrupt chime quote cite summarize summarise point put scold chide rebuke berate lambaste
+    fume grumble laud hail applaud assail scoff sneer marvel concur object protest vent
 """)
 # Nouns that carry an attribution through their possessor or a "by"/"from" phrase:
 # "Trump's claim that ...", "a statement from the campaign".
