@@ -307,7 +307,8 @@ class _Article:
     genders: dict[str, str]
     paragraph_starts: list[int]
     token_starts: list[int]
-    sources: list[_Source] = field(default_factory=list)
+    sources: list[_Source] = field(default_factory=list)  # of every reporting word, in text order
+    antecedents: list[_Source] = field(default_factory=list)  # of reporting verbs only
     subjects: list[_Source] = field(default_factory=list)  # people who are subjects of clauses
     # Descriptions of anonymous sources seen so far: (position, head lemma, plural, text).
     descriptions: list[tuple[int, str, bool, str]] = field(default_factory=list)
@@ -589,7 +590,7 @@ def _resolve_pronoun(token: Token, article: _Article) -> _Source | None:
     pronoun, within a few paragraphs; a bare earlier person mention when neither does."""
     pronoun = token.lower_
     paragraph = article.paragraph(token.idx)
-    candidates = [s for s in article.sources if s.position < token.idx]
+    candidates = [s for s in article.antecedents if s.position < token.idx]
     candidates += [s for s in article.subjects if s.position < token.idx]
     candidates.sort(key=lambda s: s.position)
     for source in reversed(candidates):
@@ -639,8 +640,12 @@ def _collect_sources(article: _Article, arrays: _TokenArrays) -> dict[int, _Sour
         elif _is_cue(token):
             source = _speaker_of(_source_token(token, article), article)
             found[i] = source
+            # Verbs' subjects are salient; a possessor or "according to" phrase is not what a
+            # later "he" or "she" points back to ("praise from Putin ... He said").
             if source is not None:
                 article.sources.append(source)
+                if _is_reporting_verb(token):
+                    article.antecedents.append(source)
     return found
 
 
