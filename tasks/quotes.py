@@ -87,6 +87,9 @@ _ACCORDING = "according"
 # A passive subject is the source only for these: "X was quoted as saying".
 _PASSIVE_SOURCE_VERBS = frozenset({"quote", "cite"})
 
+# The quotes table's suite accepts texts of 2 to 5,000 characters (expectations/quotes.json).
+MIN_QUOTE_CHARS = 2
+MAX_QUOTE_CHARS = 5000
 _QUOTE_RE = re.compile(r"“([^”]+?)”|\"([^\"\n]+?)\"")
 _LETTER = re.compile(r"[^\W\d_]")
 _PARAGRAPH_BREAK = re.compile(r"[ \t]*\n\s*")
@@ -210,6 +213,8 @@ def find_quoted_spans(text: str) -> list[QuotedSpan]:
             inner = text[piece_start:piece_end]
             if not _LETTER.search(inner) or (group == 2 and inner[0].isspace()):
                 continue
+            if not MIN_QUOTE_CHARS <= len(inner) <= MAX_QUOTE_CHARS:
+                continue  # a letter between marks, or marks so far apart they cannot pair
             spans.append(QuotedSpan(piece_start, piece_end))
     return spans
 

@@ -187,5 +187,8 @@ def test_find_quoted_spans_cuts_multi_paragraph_quotes() -> None:
     # A stray mark pairs the closing mark of one quote with the opening mark of the next.
     stray = 'He wrote "yes" and then" a stray mark "no'
     assert [stray[s.start : s.end] for s in find_quoted_spans(stray)] == ["yes"]
+    # The quotes table takes texts of 2 to 5,000 characters: a grade "A" is no quote.
+    assert find_quoted_spans('It got the grade "A" from critics.') == []
+    assert find_quoted_spans("“" + "word " * 1200 + "”") == []
     unbalanced = "“Opened and never closed.\n\nThe next paragraph is plain prose.”"
     assert [unbalanced[s.start : s.end] for s in find_quoted_spans(unbalanced)] == ["Opened and never closed."]
