@@ -2,30 +2,32 @@
 entity mentions (tasks.extract calls `extract_quotes`).
 
 A quote is a stretch of text between double quote marks that somebody said or wrote. Its speaker
-is found, in this order:
+is found, first rule that applies:
 
-1. through the dependency tree: the reporting word that governs the quote ("said", "tweeted",
-   "according to", "Trump's claim that ..."), found by walking up from the quote's tokens to
-   outside it, or a reporting verb hanging off the quote ("“...,” she added");
-2. in the quote's sentence(s): the nearest reporting verb outside quotes, including the short
-   sentence right after a multi-sentence quote ("“... . ...?” Vitter demanded.") and the
-   sentence before a colon ("In a statement, Peabody said:");
-3. from the quote's surroundings: a quote with no cue of its own continues the speaker of the
-   quote before it in its paragraph or the attribution that closes the paragraph before
-   (newspaper convention for a paragraph that is only a quote);
-4. for a quoted phrase inside a clause with no reporting word, the subject of that clause
-   ("Trump admires Putin as a “strong leader”").
+1. a dash credit right after it ("“...” ― Carla Sanchez");
+2. the dependency tree: walking up from the quote's tokens within its paragraph, the outermost
+   reporting word governing it ("said", "tweeted", "Trump's claim that ...", "according to"), or
+   one hanging off a clause of that chain (parenthetical "..., Mr. Obama said, ...", "as the
+   union put it"); a reporting verb the parser hung off the quote ("“...,” she added");
+3. for a quoted phrase inside a clause with no reporting word, that clause's subject ("Trump
+   admires Putin as a “strong leader”");
+4. the nearest reporting verb outside quotes in the quote's sentences, in the short sentence right
+   after it ("“... . ...?” Vitter demanded.") or in a sentence ending in a colon before it;
+5. the surroundings: the previous quote of its paragraph, the last attribution earlier in its
+   paragraph, a later cue in the paragraph ("“A.” “B,” he said."), or, for a quote opening a
+   paragraph, the last attribution of the paragraph before (newspaper convention).
 
-The source phrase of a reporting word is its subject (the agent of a passive; the head verb's
-subject for participles and coordinated verbs, "..., saying"; the antecedent for "who said").
-A name covering the head of that phrase is the speaker; a possessor is not ("Trump's son" is the
-son). Pronouns take the nearest earlier attribution source outside quotes whose gender fits
-(from titles, common first names, in-article pronouns, gendered nouns), then the nearest earlier
-such person. Times, numbers and demonstratives are never speakers.
+The source of a reporting word is its subject nearest it in its paragraph (the agent of a
+passive; the head verb's subject for participles and coordinated verbs, "..., saying"; the noun
+a "who said" clause modifies). A name covering the head of that phrase is the speaker; a
+possessor is not ("Trump's son" is the son). "he"/"she" take the nearest earlier reporting
+verb's source or main-clause subject outside quotes whose gender fits (titles, gendered roles,
+common given names, the article's own pronouns); descriptions only when headed by a person noun.
+Times, dates, bare numbers, demonstratives and relative pronouns are never speakers.
 
-Quoted stretches that are not quotes are left out: markup attribute values, numbers, inverted
-pairs of straight quotes, nicknames inside names, titles of shows and works, and short scare
-quotes with no speaker.
+Quoted stretches that are not quotes are left out: markup attribute values, stretches without
+letters or outside 2-5,000 characters, inverted pairs of straight quotes, nicknames inside names,
+titles of shows and works, "so-called" phrases and short stretches nobody is credited with.
 """
 
 from __future__ import annotations
@@ -170,8 +172,8 @@ _FEMALE_NAMES = _words("""
 """)
 # Small words that stay lowercase in a title ("Meet the Press", "War On Drugs").
 _TITLE_SMALL_WORDS = _words("a an the and or of in on to for with at by from as vs. vs")
-# The word before a title: "on", "titled", a broadcaster's possessive ("MSNBC's").
-_TITLE_INTRODUCERS = frozenset({"on", "titled", "entitled", "of", "in"})
+# The word right before a title: "on “Meet the Press”", "titled “...”", "MSNBC’s “...”".
+_TITLE_INTRODUCERS = frozenset({"on", "titled", "entitled", "'s", "’s"})
 _TITLE_NOUNS = _words("""
     show program programme documentary film movie book series episode broadcast column album
     song newspaper magazine podcast novel memoir play musical segment forum
@@ -795,11 +797,11 @@ def _is_title(span: Span, article: _Article) -> bool:
         return True
     if before is None:
         return False
-    if before.lower_ in ("'s", "’s") or before.lower_ in _TITLE_INTRODUCERS and before.i > 0 and (
-        doc[before.i - 1].lemma_.lower() in _TITLE_NOUNS or before.lower_ in ("on", "titled", "entitled")
-    ):
+    if before.lower_ in _TITLE_INTRODUCERS:
         return True
-    return before.lemma_.lower() in _TITLE_NOUNS
+    if before.lower_ in ("of", "in") and before.i > 0 and doc[before.i - 1].lemma_.lower() in _TITLE_NOUNS:
+        return True  # "an episode of “...”"
+    return before.lemma_.lower() in _TITLE_NOUNS  # "the documentary “...”"
 
 
 def extract_quotes(doc: Doc, entities: Sequence[EntityMention]) -> list[dict[str, Any]]:
@@ -838,30 +840,8 @@ def extract_quotes(doc: Doc, entities: Sequence[EntityMention]) -> list[dict[str
         span = doc.char_span(q.start, q.end, alignment_mode="expand")
         if span is None or _is_title(span, article) or _after_so_called(span):
             continue
-        paragraphs = (article.paragraph(q.start), article.paragraph(q.end))
-        source: _Source | None = _dash_source(q, article)
-        verb: str | None = None
-        cue, clause = _chain_cues(token_range, qid, paragraphs, article)
-        if source is not None:
-            cue = None
-        else:
-            cue = cue or _attached_cue(token_range, qid, paragraphs, article)
-            if cue is None and clause is None:
-                cue = _sentence_cue(token_range, paragraphs, article)
-        if cue is not None:
-            source = cue_sources.get(cue.i) if cue.i in cue_sources else _speaker_of(_source_token(cue, article), article)
-            verb = _cue_word(cue)
         paragraph = article.paragraph(q.start)
-        if source is None and cue is None and previous is not None and previous["_paragraph"] == paragraph:
-            source, verb = previous["_source"], previous["reporting_verb"]
-        if source is None and cue is None and clause is None:
-            # A quote standing alone after an attribution in its paragraph ("X called him a
-            # master at deals. “He showed ...”") continues that attribution.
-            source = _last_source_before(q.start, paragraph, article)
-        # Only the subject of the clause a quoted phrase sits in: a guess, not a credit.
-        guessed = source is None and cue is None and clause is not None
-        if guessed and clause is not None:
-            source = _speaker_of(next(c for c in clause.children if c.dep_ == "nsubj"), article)
+        source, verb, credited = _find_speaker(q, qid, token_range, previous, article, cue_sources)
         quote: dict[str, Any] = {
             "text": text[q.start : q.end],
             "speaker": source.speaker if source else None,
@@ -871,7 +851,7 @@ def extract_quotes(doc: Doc, entities: Sequence[EntityMention]) -> list[dict[str
             "end_char": q.end,
             "_source": source,
             "_paragraph": paragraph,
-            "_credited": (cue is not None or source is not None) and not guessed,
+            "_credited": credited,
         }
         if pending and pending[-1]["_paragraph"] != paragraph:
             pending.clear()
@@ -896,6 +876,38 @@ def extract_quotes(doc: Doc, entities: Sequence[EntityMention]) -> list[dict[str
             quote.pop(key)
         kept.append(quote)
     return kept
+
+
+def _find_speaker(
+    q: QuotedSpan, qid: int, token_range: tuple[int, int], previous: dict[str, Any] | None,
+    article: _Article, cue_sources: dict[int, _Source | None],
+) -> tuple[_Source | None, str | None, bool]:
+    """The speaker of one quote, its reporting word, and whether it is credited (by a cue, a
+    dash or the paragraph) rather than guessed from the clause the quote sits in."""
+    paragraphs = (article.paragraph(q.start), article.paragraph(q.end))
+    source = _dash_source(q, article)
+    cue, clause = _chain_cues(token_range, qid, paragraphs, article)
+    if source is not None:
+        return source, None, True
+    if cue is None:
+        cue = _attached_cue(token_range, qid, paragraphs, article)
+    if cue is None and clause is None:
+        cue = _sentence_cue(token_range, paragraphs, article)
+    if cue is not None:
+        found = cue.i in cue_sources
+        source = cue_sources[cue.i] if found else _speaker_of(_source_token(cue, article), article)
+        return source, _cue_word(cue), True
+    paragraph = paragraphs[0]
+    if previous is not None and previous["_paragraph"] == paragraph and previous["_source"] is not None:
+        return previous["_source"], previous["reporting_verb"], True
+    if clause is None:
+        # A quote standing alone after an attribution in its paragraph ("X called him a master
+        # at deals. “He showed ...”") continues that attribution.
+        source = _last_source_before(q.start, paragraph, article)
+        return source, None, source is not None
+    # Only the subject of the clause a quoted phrase sits in: a guess, not a credit.
+    subject = next(c for c in clause.children if c.dep_ == "nsubj")
+    return _speaker_of(subject, article), None, False
 
 
 def _last_source_before(position: int, paragraph: int, article: _Article) -> _Source | None:
