@@ -229,7 +229,7 @@ class _TokenArrays:
     starts: list[int]  # character offset of each token
     sentence: list[int]  # sentence number of each token
     cues: list[int]  # tokens that may be reporting words (verbs, reporting nouns, "according")
-    subjects: list[int]  # tokens that are subjects
+    subjects: list[int]  # tokens that are subjects of main clauses
     gendered_pronouns: list[tuple[int, str]]  # (token, "m" or "f")
 
 
@@ -251,6 +251,8 @@ def _attribute_ids(strings: Any) -> dict[str, Any]:
         "nouns": ids(strings[w] for w in REPORTING_NOUNS),
         "according": ids([strings[_ACCORDING]]),
         "subject_deps": ids([strings["nsubj"], strings["nsubjpass"]]),
+        "root": strings["ROOT"],
+        "conj": strings["conj"],
         "male": ids(strings[w] for w in ("he", "him", "his", "himself")),
         "female": ids(strings[w] for w in ("she", "her", "hers", "herself")),
     }
@@ -266,12 +268,16 @@ def _member(values: Any, sorted_ids: Any) -> Any:
 
 def _token_arrays(doc: Doc) -> _TokenArrays:
     import numpy as np
-    from spacy.attrs import DEP, IDX, LEMMA, LOWER, POS, SENT_START
+    from spacy.attrs import DEP, HEAD, IDX, LEMMA, LOWER, POS, SENT_START
 
     if len(doc) == 0:
         return _TokenArrays([], [], [], [], [])
     ids = _attribute_ids(doc.vocab.strings)
-    idx, lemma, lower, pos, dep, sent_start = doc.to_array([IDX, LEMMA, LOWER, POS, DEP, SENT_START]).T
+    idx, lemma, lower, pos, dep, sent_start, head = doc.to_array([IDX, LEMMA, LOWER, POS, DEP, SENT_START, HEAD]).T
+    head = np.arange(len(doc)) + head.astype(np.int64)  # HEAD is an offset from the token
+    # Main clauses: the root and verbs coordinated with it. Their subjects are the salient people
+    # a later "he" or "she" goes back to.
+    main = (dep == ids["root"]) | ((dep == ids["conj"]) & (dep[head] == ids["root"]))
     cues = (
         (_member(lemma, ids["verbs"]) & _member(pos, ids["verb_pos"]))
         | (_member(lemma, ids["nouns"]) & _member(pos, ids["noun_pos"]))
@@ -284,7 +290,7 @@ def _token_arrays(doc: Doc) -> _TokenArrays:
         starts=idx.tolist(),
         sentence=np.cumsum(sent_start == 1).tolist(),
         cues=np.flatnonzero(cues).tolist(),
-        subjects=np.flatnonzero(_member(dep, ids["subject_deps"])).tolist(),
+        subjects=np.flatnonzero(_member(dep, ids["subject_deps"]) & main[head]).tolist(),
         gendered_pronouns=sorted([(i, "m") for i in male] + [(i, "f") for i in female]),
     )
 
@@ -617,10 +623,6 @@ def _resolve_pronoun(token: Token, article: _Article) -> _Source | None:
     return None
 
 
-def _main_clause(verb: Token) -> bool:
-    return verb.dep_ == "ROOT" or (verb.dep_ == "conj" and verb.head.dep_ == "ROOT")
-
-
 def _collect_sources(article: _Article, arrays: _TokenArrays) -> dict[int, _Source | None]:
     """Every reporting word outside quotes and the source it credits, in text order, and the
     people who are subjects of main clauses: the antecedents pronouns look back to. Returns the
@@ -634,9 +636,6 @@ def _collect_sources(article: _Article, arrays: _TokenArrays) -> dict[int, _Sour
     for i, is_subject in candidates:
         token = doc[i]
         if is_subject:
-            # Subjects of main clauses only: the salient people a later "he" or "she" goes back to.
-            if not _main_clause(token.head):
-                continue
             if i in article.person_at:
                 person = article.person_at[i]
                 gender = article.genders.get(person.canonical)
