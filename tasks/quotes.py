@@ -227,6 +227,7 @@ class _TokenArrays:
     in Python costs more than all the rules together)."""
 
     starts: list[int]  # character offset of each token
+    heads: list[int]  # index of each token's syntactic head
     sentence: list[int]  # sentence number of each token
     cues: list[int]  # tokens that may be reporting words (verbs, reporting nouns, "according")
     subjects: list[int]  # tokens that are subjects of main clauses
@@ -271,7 +272,7 @@ def _token_arrays(doc: Doc) -> _TokenArrays:
     from spacy.attrs import DEP, HEAD, IDX, LEMMA, LOWER, POS, SENT_START
 
     if len(doc) == 0:
-        return _TokenArrays([], [], [], [], [])
+        return _TokenArrays([], [], [], [], [], [])
     ids = _attribute_ids(doc.vocab.strings)
     idx, lemma, lower, pos, dep, sent_start, head = doc.to_array([IDX, LEMMA, LOWER, POS, DEP, SENT_START, HEAD]).T
     head = np.arange(len(doc)) + head.astype(np.int64)  # HEAD is an offset from the token
@@ -288,6 +289,7 @@ def _token_arrays(doc: Doc) -> _TokenArrays:
     female = np.flatnonzero(pronoun & _member(lower, ids["female"])).tolist()
     return _TokenArrays(
         starts=idx.tolist(),
+        heads=head.tolist(),
         sentence=np.cumsum(sent_start == 1).tolist(),
         cues=np.flatnonzero(cues).tolist(),
         subjects=np.flatnonzero(_member(dep, ids["subject_deps"]) & main[head]).tolist(),
@@ -320,6 +322,7 @@ class _Article:
     genders: dict[str, str]
     paragraph_starts: list[int]
     token_starts: list[int]
+    heads: list[int]
     sources: list[_Source] = field(default_factory=list)  # of every reporting word, in text order
     antecedents: list[_Source] = field(default_factory=list)  # of reporting verbs only
     subjects: list[_Source] = field(default_factory=list)  # people who are subjects of clauses
@@ -667,8 +670,10 @@ def _chain_cues(
     cue_distance = 0
     clause: Token | None = None
     seen: set[int] = set()
-    for t in article.doc[quote[0] : quote[1]]:
-        node = t.head
+    for i in range(quote[0], quote[1]):
+        if article.quote_of_token[article.heads[i]] == qid:
+            continue  # an edge inside the quote
+        node = article.doc[article.heads[i]]
         distance = 0
         while article.quote_of_token[node.i] != qid and node.i not in seen:
             seen.add(node.i)
@@ -827,6 +832,7 @@ def extract_quotes(doc: Doc, entities: Sequence[EntityMention]) -> list[dict[str
         genders=_person_genders(persons, person_at, quote_of_token, arrays),
         paragraph_starts=[0] + [m.end() for m in re.finditer(r"\n+", text)],
         token_starts=token_starts,
+        heads=arrays.heads,
     )
     cue_sources = _collect_sources(article, arrays)
 
