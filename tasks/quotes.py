@@ -325,7 +325,7 @@ class _Article:
     heads: list[int]
     sources: list[_Source] = field(default_factory=list)  # of every reporting word, in text order
     antecedents: list[_Source] = field(default_factory=list)  # of reporting verbs only
-    subjects: list[_Source] = field(default_factory=list)  # people who are subjects of clauses
+    subjects: list[_Source] = field(default_factory=list)  # people who are subjects of main clauses
     # Descriptions of anonymous sources seen so far: (position, head lemma, plural, text).
     descriptions: list[tuple[int, str, bool, str]] = field(default_factory=list)
 
