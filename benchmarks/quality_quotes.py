@@ -13,7 +13,9 @@ set's README defines:
 - pronoun speakers: over the 193 gold quotes with a pronoun Source, against the nearest earlier
   non-pronoun Source of the article (the silver antecedent).
 
-It also prints the CPU time of quote extraction per article (parsing excluded).
+Texts are parsed as they are, with no-break spaces made spaces as cleaning does (same length), so
+the gold offsets hold. It also prints the CPU time of quote extraction per article (parsing and
+entity extraction excluded).
 
     python benchmarks/quality_quotes.py [../shared/eval]
 """

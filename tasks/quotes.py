@@ -2,30 +2,32 @@
 entity mentions (tasks.extract calls `extract_quotes`).
 
 A quote is a stretch of text between double quote marks that somebody said or wrote. Its speaker
-is found, in this order:
+is found, first rule that applies:
 
-1. through the dependency tree: the reporting word that governs the quote ("said", "tweeted",
-   "according to", "Trump's claim that ..."), found by walking up from the quote's tokens to
-   outside it, or a reporting verb hanging off the quote ("“...,” she added");
-2. in the quote's sentence(s): the nearest reporting verb outside quotes, including the short
-   sentence right after a multi-sentence quote ("“... . ...?” Vitter demanded.") and the
-   sentence before a colon ("In a statement, Peabody said:");
-3. from the quote's surroundings: a quote with no cue of its own continues the speaker of the
-   quote before it in its paragraph or the attribution that closes the paragraph before
-   (newspaper convention for a paragraph that is only a quote);
-4. for a quoted phrase inside a clause with no reporting word, the subject of that clause
-   ("Trump admires Putin as a “strong leader”").
+1. a dash credit right after it ("“...” ― Carla Sanchez");
+2. the dependency tree: walking up from the quote's tokens within its paragraph, the outermost
+   reporting word governing it ("said", "tweeted", "Trump's claim that ...", "according to"), or
+   one hanging off a clause of that chain (parenthetical "..., Mr. Obama said, ...", "as the
+   union put it"); a reporting verb the parser hung off the quote ("“...,” she added");
+3. for a quoted phrase inside a clause with no reporting word, that clause's subject ("Trump
+   admires Putin as a “strong leader”");
+4. the nearest reporting verb outside quotes in the quote's sentences, in the short sentence right
+   after it ("“... . ...?” Vitter demanded.") or in a sentence ending in a colon before it;
+5. the surroundings: the previous quote of its paragraph, the last attribution earlier in its
+   paragraph, a later cue in the paragraph ("“A.” “B,” he said."), or, for a quote opening a
+   paragraph, the last attribution of the paragraph before (newspaper convention).
 
-The source phrase of a reporting word is its subject (the agent of a passive; the head verb's
-subject for participles and coordinated verbs, "..., saying"; the antecedent for "who said").
-A name covering the head of that phrase is the speaker; a possessor is not ("Trump's son" is the
-son). Pronouns take the nearest earlier attribution source outside quotes whose gender fits
-(from titles, common first names, in-article pronouns, gendered nouns), then the nearest earlier
-such person. Times, numbers and demonstratives are never speakers.
+The source of a reporting word is its subject nearest it in its paragraph (the agent of a
+passive; the head verb's subject for participles and coordinated verbs, "..., saying"; the noun
+a "who said" clause modifies). A name covering the head of that phrase is the speaker; a
+possessor is not ("Trump's son" is the son). "he"/"she" take the nearest earlier reporting
+verb's source or main-clause subject outside quotes whose gender fits (titles, gendered roles,
+common given names, the article's own pronouns); descriptions only when headed by a person noun.
+Times, dates, bare numbers, demonstratives and relative pronouns are never speakers.
 
-Quoted stretches that are not quotes are left out: markup attribute values, numbers, inverted
-pairs of straight quotes, nicknames inside names, titles of shows and works, and short scare
-quotes with no speaker.
+Quoted stretches that are not quotes are left out: markup attribute values, stretches without
+letters or outside 2-5,000 characters, inverted pairs of straight quotes, nicknames inside names,
+titles of shows and works, "so-called" phrases and short stretches nobody is credited with.
 """
 
 from __future__ import annotations
@@ -70,7 +72,8 @@ REPORTING_VERBS = _words("""
     imply indicate signal reveal disclose read rule find decry denounce condemn mock ridicule
     liken compare thank apologize apologise plead pray lash tease rail rave gush believe think
     feel hope fear worry speculate surmise guess reckon text email message preach lecture
-    interrupt chime quote cite summarize summarise point
+    interrupt chime quote cite summarize summarise point put scold chide rebuke berate lambaste
+    fume grumble laud hail applaud assail scoff sneer marvel concur object protest vent
 """)
 # Nouns that carry an attribution through their possessor or a "by"/"from" phrase:
 # "Trump's claim that ...", "a statement from the campaign".
@@ -86,6 +89,9 @@ _ACCORDING = "according"
 # A passive subject is the source only for these: "X was quoted as saying".
 _PASSIVE_SOURCE_VERBS = frozenset({"quote", "cite"})
 
+# The quotes table's suite accepts texts of 2 to 5,000 characters (expectations/quotes.json).
+MIN_QUOTE_CHARS = 2
+MAX_QUOTE_CHARS = 5000
 _QUOTE_RE = re.compile(r"“([^”]+?)”|\"([^\"\n]+?)\"")
 _LETTER = re.compile(r"[^\W\d_]")
 _PARAGRAPH_BREAK = re.compile(r"[ \t]*\n\s*")
@@ -96,7 +102,7 @@ _GROUP_PRONOUNS = frozenset({"they", "them", "we", "it"})
 _PRONOUNS = _MALE_PRONOUNS | _FEMALE_PRONOUNS | _GROUP_PRONOUNS | {"i", "you", "us", "me"}
 _RELATIVE = frozenset({"who", "that", "which", "whom"})
 # Entity types that are never a speaker: "5:45 p.m. said" is a parse of a dateline.
-_NOT_SPEAKER_ENTS = frozenset({"TIME", "DATE", "CARDINAL", "ORDINAL", "MONEY", "PERCENT", "QUANTITY"})
+_NOT_SPEAKER_ENTS = frozenset({"TIME", "DATE", "ORDINAL", "MONEY", "QUANTITY"})
 _SPEAKER_ORG_TYPES = frozenset({"ORG", "NORP", "GPE", "FAC", "PRODUCT", "WORK_OF_ART"})
 
 _MALE_TITLES = frozenset({"mr", "mr.", "sir", "lord", "king", "prince", "father", "rev", "rev."})
@@ -166,8 +172,8 @@ _FEMALE_NAMES = _words("""
 """)
 # Small words that stay lowercase in a title ("Meet the Press", "War On Drugs").
 _TITLE_SMALL_WORDS = _words("a an the and or of in on to for with at by from as vs. vs")
-# The word before a title: "on", "titled", a broadcaster's possessive ("MSNBC's").
-_TITLE_INTRODUCERS = frozenset({"on", "titled", "entitled", "of", "in"})
+# The word right before a title: "on “Meet the Press”", "titled “...”", "MSNBC’s “...”".
+_TITLE_INTRODUCERS = frozenset({"on", "titled", "entitled", "'s", "’s"})
 _TITLE_NOUNS = _words("""
     show program programme documentary film movie book series episode broadcast column album
     song newspaper magazine podcast novel memoir play musical segment forum
@@ -209,6 +215,8 @@ def find_quoted_spans(text: str) -> list[QuotedSpan]:
             inner = text[piece_start:piece_end]
             if not _LETTER.search(inner) or (group == 2 and inner[0].isspace()):
                 continue
+            if not MIN_QUOTE_CHARS <= len(inner) <= MAX_QUOTE_CHARS:
+                continue  # a letter between marks, or marks so far apart they cannot pair
             spans.append(QuotedSpan(piece_start, piece_end))
     return spans
 
@@ -219,9 +227,10 @@ class _TokenArrays:
     in Python costs more than all the rules together)."""
 
     starts: list[int]  # character offset of each token
+    heads: list[int]  # index of each token's syntactic head
     sentence: list[int]  # sentence number of each token
     cues: list[int]  # tokens that may be reporting words (verbs, reporting nouns, "according")
-    subjects: list[int]  # tokens that are subjects
+    subjects: list[int]  # tokens that are subjects of main clauses
     gendered_pronouns: list[tuple[int, str]]  # (token, "m" or "f")
 
 
@@ -243,6 +252,8 @@ def _attribute_ids(strings: Any) -> dict[str, Any]:
         "nouns": ids(strings[w] for w in REPORTING_NOUNS),
         "according": ids([strings[_ACCORDING]]),
         "subject_deps": ids([strings["nsubj"], strings["nsubjpass"]]),
+        "root": strings["ROOT"],
+        "conj": strings["conj"],
         "male": ids(strings[w] for w in ("he", "him", "his", "himself")),
         "female": ids(strings[w] for w in ("she", "her", "hers", "herself")),
     }
@@ -258,12 +269,16 @@ def _member(values: Any, sorted_ids: Any) -> Any:
 
 def _token_arrays(doc: Doc) -> _TokenArrays:
     import numpy as np
-    from spacy.attrs import DEP, IDX, LEMMA, LOWER, POS, SENT_START
+    from spacy.attrs import DEP, HEAD, IDX, LEMMA, LOWER, POS, SENT_START
 
     if len(doc) == 0:
-        return _TokenArrays([], [], [], [], [])
+        return _TokenArrays([], [], [], [], [], [])
     ids = _attribute_ids(doc.vocab.strings)
-    idx, lemma, lower, pos, dep, sent_start = doc.to_array([IDX, LEMMA, LOWER, POS, DEP, SENT_START]).T
+    idx, lemma, lower, pos, dep, sent_start, head = doc.to_array([IDX, LEMMA, LOWER, POS, DEP, SENT_START, HEAD]).T
+    head = np.arange(len(doc)) + head.astype(np.int64)  # HEAD is an offset from the token
+    # Main clauses: the root and verbs coordinated with it. Their subjects are the salient people
+    # a later "he" or "she" goes back to.
+    main = (dep == ids["root"]) | ((dep == ids["conj"]) & (dep[head] == ids["root"]))
     cues = (
         (_member(lemma, ids["verbs"]) & _member(pos, ids["verb_pos"]))
         | (_member(lemma, ids["nouns"]) & _member(pos, ids["noun_pos"]))
@@ -274,9 +289,10 @@ def _token_arrays(doc: Doc) -> _TokenArrays:
     female = np.flatnonzero(pronoun & _member(lower, ids["female"])).tolist()
     return _TokenArrays(
         starts=idx.tolist(),
+        heads=head.tolist(),
         sentence=np.cumsum(sent_start == 1).tolist(),
         cues=np.flatnonzero(cues).tolist(),
-        subjects=np.flatnonzero(_member(dep, ids["subject_deps"])).tolist(),
+        subjects=np.flatnonzero(_member(dep, ids["subject_deps"]) & main[head]).tolist(),
         gendered_pronouns=sorted([(i, "m") for i in male] + [(i, "f") for i in female]),
     )
 
@@ -306,8 +322,10 @@ class _Article:
     genders: dict[str, str]
     paragraph_starts: list[int]
     token_starts: list[int]
-    sources: list[_Source] = field(default_factory=list)
-    subjects: list[_Source] = field(default_factory=list)  # people who are subjects of clauses
+    heads: list[int]
+    sources: list[_Source] = field(default_factory=list)  # of every reporting word, in text order
+    antecedents: list[_Source] = field(default_factory=list)  # of reporting verbs only
+    subjects: list[_Source] = field(default_factory=list)  # people who are subjects of main clauses
     # Descriptions of anonymous sources seen so far: (position, head lemma, plural, text).
     descriptions: list[tuple[int, str, bool, str]] = field(default_factory=list)
 
@@ -393,8 +411,11 @@ def _person_genders(
 
 
 def _is_reporting_verb(token: Token) -> bool:
-    if token.pos_ not in ("VERB", "AUX") or token.lemma_.lower() not in REPORTING_VERBS:
+    lemma = token.lemma_.lower()
+    if token.pos_ not in ("VERB", "AUX") or lemma not in REPORTING_VERBS:
         return False
+    if lemma == "put":  # only "as X put it"
+        return any(c.lower_ == "it" and c.dep_ == "dobj" for c in token.children)
     # "so-called" marks a scare quote: nobody is being quoted.
     doc = token.doc
     before = doc[token.i - 1] if token.i > 0 else None
@@ -437,11 +458,19 @@ def _source_token(cue: Token, article: _Article) -> Token | None:
         return None
     verb = cue
     for _ in range(4):
-        for c in verb.children:
-            if c.dep_ in ("nsubj", "csubj"):
-                if c.lower_ in _RELATIVE and verb.dep_ == "relcl":
-                    return verb.head  # "Merrill, who said ..."
-                return c
+        # The subject nearest the verb in its paragraph: a dateline the parser also made a
+        # subject ("5:45 p.m. ¶ Johnson's doctor is calling ...") is not the one.
+        paragraph = article.paragraph(verb.idx)
+        subjects = [
+            c for c in verb.children
+            if c.dep_ in ("nsubj", "csubj") and article.paragraph(c.idx) == paragraph
+            and c.ent_type_ not in _NOT_SPEAKER_ENTS
+        ]
+        if subjects:
+            subject = min(subjects, key=lambda c: abs(c.i - verb.i))
+            if subject.lower_ in _RELATIVE and verb.dep_ == "relcl":
+                return verb.head  # "Merrill, who said ..."
+            return subject
         for c in verb.children:
             if c.dep_ == "agent":
                 return _object_of(c)
@@ -577,7 +606,7 @@ def _resolve_pronoun(token: Token, article: _Article) -> _Source | None:
     pronoun, within a few paragraphs; a bare earlier person mention when neither does."""
     pronoun = token.lower_
     paragraph = article.paragraph(token.idx)
-    candidates = [s for s in article.sources if s.position < token.idx]
+    candidates = [s for s in article.antecedents if s.position < token.idx]
     candidates += [s for s in article.subjects if s.position < token.idx]
     candidates.sort(key=lambda s: s.position)
     for source in reversed(candidates):
@@ -597,10 +626,6 @@ def _resolve_pronoun(token: Token, article: _Article) -> _Source | None:
     return None
 
 
-def _main_clause(verb: Token) -> bool:
-    return verb.dep_ == "ROOT" or (verb.dep_ == "conj" and verb.head.dep_ == "ROOT")
-
-
 def _collect_sources(article: _Article, arrays: _TokenArrays) -> dict[int, _Source | None]:
     """Every reporting word outside quotes and the source it credits, in text order, and the
     people who are subjects of main clauses: the antecedents pronouns look back to. Returns the
@@ -614,9 +639,6 @@ def _collect_sources(article: _Article, arrays: _TokenArrays) -> dict[int, _Sour
     for i, is_subject in candidates:
         token = doc[i]
         if is_subject:
-            # Subjects of main clauses only: the salient people a later "he" or "she" goes back to.
-            if not _main_clause(token.head):
-                continue
             if i in article.person_at:
                 person = article.person_at[i]
                 gender = article.genders.get(person.canonical)
@@ -627,8 +649,12 @@ def _collect_sources(article: _Article, arrays: _TokenArrays) -> dict[int, _Sour
         elif _is_cue(token):
             source = _speaker_of(_source_token(token, article), article)
             found[i] = source
+            # Verbs' subjects are salient; a possessor or "according to" phrase is not what a
+            # later "he" or "she" points back to ("praise from Putin ... He said").
             if source is not None:
                 article.sources.append(source)
+                if _is_reporting_verb(token):
+                    article.antecedents.append(source)
     return found
 
 
@@ -644,8 +670,10 @@ def _chain_cues(
     cue_distance = 0
     clause: Token | None = None
     seen: set[int] = set()
-    for t in article.doc[quote[0] : quote[1]]:
-        node = t.head
+    for i in range(quote[0], quote[1]):
+        if article.quote_of_token[article.heads[i]] == qid:
+            continue  # an edge inside the quote
+        node = article.doc[article.heads[i]]
         distance = 0
         while article.quote_of_token[node.i] != qid and node.i not in seen:
             seen.add(node.i)
@@ -657,19 +685,29 @@ def _chain_cues(
                 cue, cue_distance = node, distance
             if outside and node.pos_ in ("VERB", "AUX"):
                 for c in node.children:
-                    if c.dep_ == "nsubj" and not article.in_quote(c):
+                    # Not when the quote modifies the subject itself ("the “sex tape” reference").
+                    if c.dep_ == "nsubj" and not article.in_quote(c) and not (
+                        c.left_edge.i <= quote[0] and quote[1] - 1 <= c.right_edge.i
+                    ):
                         clause = node
                     elif (
-                        c.dep_ in ("parataxis", "prep")
-                        and not article.in_quote(c)
-                        and (c.dep_ == "parataxis" and _is_reporting_verb(c) or c.lower_ == _ACCORDING and _is_cue(c))
-                        and distance + 1 > cue_distance
+                        not article.in_quote(c) and distance + 1 > cue_distance and _hangs_off_as_cue(c)
                     ):
                         cue, cue_distance = c, distance + 1
             if node.head.i == node.i:
                 break
             node = node.head
     return cue, clause
+
+
+def _hangs_off_as_cue(child: Token) -> bool:
+    """A reporting word attached to a clause rather than governing it: parenthetical "..., Mr.
+    Obama said, ...", "as the union put it", "according to the report"."""
+    if child.dep_ == "parataxis":
+        return _is_reporting_verb(child)
+    if child.dep_ == "advcl":
+        return _is_reporting_verb(child) and any(m.dep_ == "mark" and m.lower_ == "as" for m in child.children)
+    return child.dep_ == "prep" and child.lower_ == _ACCORDING and _is_cue(child)
 
 
 def _attached_cue(quote: tuple[int, int], qid: int, paragraphs: tuple[int, int], article: _Article) -> Token | None:
@@ -763,11 +801,11 @@ def _is_title(span: Span, article: _Article) -> bool:
         return True
     if before is None:
         return False
-    if before.lower_ in ("'s", "’s") or before.lower_ in _TITLE_INTRODUCERS and before.i > 0 and (
-        doc[before.i - 1].lemma_.lower() in _TITLE_NOUNS or before.lower_ in ("on", "titled", "entitled")
-    ):
+    if before.lower_ in _TITLE_INTRODUCERS:
         return True
-    return before.lemma_.lower() in _TITLE_NOUNS
+    if before.lower_ in ("of", "in") and before.i > 0 and doc[before.i - 1].lemma_.lower() in _TITLE_NOUNS:
+        return True  # "an episode of “...”"
+    return before.lemma_.lower() in _TITLE_NOUNS  # "the documentary “...”"
 
 
 def extract_quotes(doc: Doc, entities: Sequence[EntityMention]) -> list[dict[str, Any]]:
@@ -794,6 +832,7 @@ def extract_quotes(doc: Doc, entities: Sequence[EntityMention]) -> list[dict[str
         genders=_person_genders(persons, person_at, quote_of_token, arrays),
         paragraph_starts=[0] + [m.end() for m in re.finditer(r"\n+", text)],
         token_starts=token_starts,
+        heads=arrays.heads,
     )
     cue_sources = _collect_sources(article, arrays)
 
@@ -806,26 +845,8 @@ def extract_quotes(doc: Doc, entities: Sequence[EntityMention]) -> list[dict[str
         span = doc.char_span(q.start, q.end, alignment_mode="expand")
         if span is None or _is_title(span, article) or _after_so_called(span):
             continue
-        paragraphs = (article.paragraph(q.start), article.paragraph(q.end))
-        source: _Source | None = _dash_source(q, article)
-        verb: str | None = None
-        cue, clause = _chain_cues(token_range, qid, paragraphs, article)
-        if source is not None:
-            cue = None
-        else:
-            cue = cue or _attached_cue(token_range, qid, paragraphs, article) or _sentence_cue(
-                token_range, paragraphs, article
-            )
-        if cue is not None:
-            source = cue_sources.get(cue.i) if cue.i in cue_sources else _speaker_of(_source_token(cue, article), article)
-            verb = _cue_word(cue)
         paragraph = article.paragraph(q.start)
-        if source is None and cue is None and previous is not None and previous["_paragraph"] == paragraph:
-            source, verb = previous["_source"], previous["reporting_verb"]
-        # Only the subject of the clause a quoted phrase sits in: a guess, not a credit.
-        guessed = source is None and cue is None and clause is not None
-        if guessed and clause is not None:
-            source = _speaker_of(next(c for c in clause.children if c.dep_ == "nsubj"), article)
+        source, verb, credited = _find_speaker(q, qid, token_range, previous, article, cue_sources)
         quote: dict[str, Any] = {
             "text": text[q.start : q.end],
             "speaker": source.speaker if source else None,
@@ -835,7 +856,7 @@ def extract_quotes(doc: Doc, entities: Sequence[EntityMention]) -> list[dict[str
             "end_char": q.end,
             "_source": source,
             "_paragraph": paragraph,
-            "_credited": (cue is not None or source is not None) and not guessed,
+            "_credited": credited,
         }
         if pending and pending[-1]["_paragraph"] != paragraph:
             pending.clear()
@@ -860,6 +881,45 @@ def extract_quotes(doc: Doc, entities: Sequence[EntityMention]) -> list[dict[str
             quote.pop(key)
         kept.append(quote)
     return kept
+
+
+def _find_speaker(
+    q: QuotedSpan, qid: int, token_range: tuple[int, int], previous: dict[str, Any] | None,
+    article: _Article, cue_sources: dict[int, _Source | None],
+) -> tuple[_Source | None, str | None, bool]:
+    """The speaker of one quote, its reporting word, and whether it is credited (by a cue, a
+    dash or the paragraph) rather than guessed from the clause the quote sits in."""
+    paragraphs = (article.paragraph(q.start), article.paragraph(q.end))
+    source = _dash_source(q, article)
+    cue, clause = _chain_cues(token_range, qid, paragraphs, article)
+    if source is not None:
+        return source, None, True
+    if cue is None:
+        cue = _attached_cue(token_range, qid, paragraphs, article)
+    if cue is None and clause is None:
+        cue = _sentence_cue(token_range, paragraphs, article)
+    if cue is not None:
+        found = cue.i in cue_sources
+        source = cue_sources[cue.i] if found else _speaker_of(_source_token(cue, article), article)
+        return source, _cue_word(cue), True
+    paragraph = paragraphs[0]
+    if previous is not None and previous["_paragraph"] == paragraph and previous["_source"] is not None:
+        return previous["_source"], previous["reporting_verb"], True
+    if clause is None:
+        # A quote standing alone after an attribution in its paragraph ("X called him a master
+        # at deals. “He showed ...”") continues that attribution.
+        source = _last_source_before(q.start, paragraph, article)
+        return source, None, source is not None
+    # Only the subject of the clause a quoted phrase sits in: a guess, not a credit.
+    subject = next(c for c in clause.children if c.dep_ == "nsubj")
+    return _speaker_of(subject, article), None, False
+
+
+def _last_source_before(position: int, paragraph: int, article: _Article) -> _Source | None:
+    for source in reversed(article.sources):
+        if source.position < position:
+            return source if article.paragraph(source.position) == paragraph else None
+    return None
 
 
 def _continue_paragraphs(results: list[dict[str, Any]], article: _Article) -> None:

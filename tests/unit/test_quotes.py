@@ -63,6 +63,14 @@ TEXTS = {
     ),
     "scare_quote": "Investors put money into a so-called “philanthropub” in the old mill.",
     "markup": '<tweet author="janedoe" tweet_id="12345">A tweet about the game.</tweet>',
+    "as_put_it": "The new tax is “a recipe for disaster,” as the union put it on Monday.",
+    "lone_quote_after_attribution": (
+        "His former partner, Lawrence Cummings, called him a master of impossible deals. "
+        "“He could put together deals that nobody else could.”"
+    ),
+    "clause_subject": (
+        "Trump went on about “how the system is rigged,” and Melanie Austin said yes again and again."
+    ),
     "dateline_time": (
         "5:45 p.m.\n\n"
         "The campaign is calling the new poll “deeply flawed and unreliable.”"
@@ -152,8 +160,24 @@ def test_scare_quotes_and_markup_are_not_quotes(quotes: dict[str, list[dict[str,
 
 
 def test_times_are_never_speakers(quotes: dict[str, list[dict[str, Any]]]) -> None:
+    # The parser makes the dateline a second subject of "calling"; the real one is nearer.
     quote = _one(quotes, "dateline_time", "deeply flawed")
-    assert quote["speaker"] is None or not quote["speaker"][:1].isdigit()
+    assert quote["speaker"] is not None and quote["speaker"].endswith("campaign")
+
+
+def test_as_x_put_it(quotes: dict[str, list[dict[str, Any]]]) -> None:
+    quote = _one(quotes, "as_put_it", "a recipe")
+    assert quote["speaker"] is not None and quote["speaker"].endswith("union")
+    assert quote["reporting_verb"] == "put"
+
+
+def test_lone_quote_continues_the_attribution_before_it(quotes: dict[str, list[dict[str, Any]]]) -> None:
+    assert _one(quotes, "lone_quote_after_attribution", "He could")["speaker"] == "Lawrence Cummings"
+
+
+def test_quoted_phrase_keeps_its_clause_subject(quotes: dict[str, list[dict[str, Any]]]) -> None:
+    # "said" belongs to another clause of the sentence: Melanie Austin is not quoted here.
+    assert _one(quotes, "clause_subject", "how the system")["speaker"] == "Trump"
 
 
 def test_find_quoted_spans_cuts_multi_paragraph_quotes() -> None:
@@ -163,5 +187,8 @@ def test_find_quoted_spans_cuts_multi_paragraph_quotes() -> None:
     # A stray mark pairs the closing mark of one quote with the opening mark of the next.
     stray = 'He wrote "yes" and then" a stray mark "no'
     assert [stray[s.start : s.end] for s in find_quoted_spans(stray)] == ["yes"]
+    # The quotes table takes texts of 2 to 5,000 characters: a grade "A" is no quote.
+    assert find_quoted_spans('It got the grade "A" from critics.') == []
+    assert find_quoted_spans("“" + "word " * 1200 + "”") == []
     unbalanced = "“Opened and never closed.\n\nThe next paragraph is plain prose.”"
     assert [unbalanced[s.start : s.end] for s in find_quoted_spans(unbalanced)] == ["Opened and never closed."]
