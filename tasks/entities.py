@@ -30,7 +30,9 @@ from newsflow.tasks.nlp import ORIGINAL_TEXT, PARSED_TEXT, adjectives
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span, Token
 
-ENTITY_TYPES = ("PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "LAW", "PRODUCT")
+ENTITY_TYPES = (
+    "PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "LAW", "PRODUCT", "WORK_OF_ART", "LANGUAGE",
+)
 PLACE_TYPES = ("GPE", "LOC")
 
 _TITLES = {
@@ -102,22 +104,19 @@ _ALWAYS_CUT = {"(", ")", "[", "]", "/", "|", ";", ":", ","}
 _SPLITTERS = {"-", "–", "—", "v", "v.", "vs", "vs.", "(", ")", "[", "]", "/", "|", ";", ":"}
 _ROMAN = re.compile(r"^(?:II|III|IV|V|VI|VII|VIII|IX|X|XI|XII|XIII|XIV|XV|XVI)$")
 _NUMBERISH = re.compile(r"^[\d.,:/+-]*\d[\d.,:/+-]*(?:st|nd|rd|th|s|mth|m|k|pct|%)?$", re.I)
-# Words that seldom appear outside sports writing (not "race", "won", "points": politics has them).
+# Words of team sports, where clubs and sides go by the names of their cities, counties and
+# states; seldom seen outside sports writing ("race", "won", "points" are: politics has them).
+# Individual sports (tennis, golf, athletics) are left out: their places are venues.
 _SPORTS_WORDS = {
-    "soccer", "football", "cricket", "baseball", "basketball", "tennis", "golf", "rugby", "hockey",
-    "athletics", "cycling", "boxing", "squash", "badminton", "volleyball", "handball", "motorsport",
-    "league", "match", "matches", "goal", "goals", "scored", "scorer", "scorers", "innings",
-    "wicket", "wickets", "inning", "homer", "homers", "coach", "striker", "midfielder", "defender",
-    "goalkeeper", "cup", "championship", "championships", "tournament", "semifinal", "semifinals",
-    "semi-final", "quarterfinal", "quarter-final", "halftime", "half-time", "penalty", "penalties",
-    "playoff", "playoffs", "standings", "seeded", "team", "teams", "club", "clubs", "player",
-    "players", "stadium", "qualifier", "olympic", "olympics", "medal", "lap", "squad", "fixtures",
-    "pitcher", "batting", "bowling", "referee", "kickoff", "batsman", "bowler", "overs", "runs",
-    "champions", "golfer", "birdie", "birdies", "bogey", "knockout", "heavyweight",
-    "featherweight", "welterweight", "cruiserweight", "middleweight", "furlongs", "jockey", "prix",
-    "quarterback", "touchdown",
-    "season", "pitched", "bullpen", "shutout", "rbi", "homered", "doubleheader", "strikeouts",
-    "scrum", "all-rounder", "matchday", "winger",
+    "soccer", "football", "cricket", "baseball", "basketball", "rugby", "hockey", "volleyball",
+    "handball", "league", "match", "matches", "goal", "goals", "scored", "scorer", "scorers",
+    "innings", "wicket", "wickets", "inning", "homer", "homers", "homered", "coach", "striker",
+    "midfielder", "defender", "goalkeeper", "cup", "semifinal", "semifinals", "semi-final",
+    "quarterfinal", "quarter-final", "halftime", "half-time", "penalty", "penalties", "playoff",
+    "playoffs", "standings", "team", "teams", "club", "clubs", "stadium", "qualifier", "squad",
+    "fixtures", "pitcher", "pitched", "batting", "bowling", "referee", "kickoff", "batsman",
+    "bowler", "overs", "runs", "quarterback", "touchdown", "season", "bullpen", "shutout", "rbi",
+    "doubleheader", "strikeouts", "scrum", "all-rounder", "matchday", "winger",
 }
 # A results row: "Norwich 1 Wolverhampton 0", "Leicestershire 296".
 _RESULT_ROW = re.compile(r"^[A-Z][\w.'’ -]{1,40}? \d{1,3}(?: [A-Z][\w.'’ -]{1,40}? \d{1,3})?$", re.M)
@@ -212,7 +211,8 @@ def _is_title_word(token: Token) -> bool:
 
 
 def is_sports_report(text: str) -> bool:
-    """Sports vocabulary, match scores and results rows make up a noticeable share of the text."""
+    """Team-sports vocabulary, match scores and results rows make up a noticeable share of the
+    text."""
     words = _WORDS.findall(text.lower())
     if not words:
         return False
@@ -233,7 +233,8 @@ def _trim(doc: Doc, start: int, end: int, label: str) -> tuple[int, int]:
     keep_numbers = label in ("EVENT", "PRODUCT", "LAW", "WORK_OF_ART")
     while start < end:
         t = doc[start]
-        if (t.is_punct or t.is_space or t.lower_ in ("the", "a", "an") or _is_lower_word(t)
+        if (t.is_punct or t.is_space or (t.lower_ in ("the", "a", "an") and label != "WORK_OF_ART")
+                or _is_lower_word(t)
                 or (t.lower_ in _CALENDAR and end - start > 1 and label != "EVENT")
                 or (not keep_numbers and _NUMBERISH.match(t.text))):
             start += 1
@@ -418,7 +419,9 @@ def _retype(doc: Doc, text: str, mentions: list[_Raw], sports: bool) -> None:
         kind = place_kind(span.text)
         words = {t.lower_ for t in span}
         team_label = m.label in ("GPE", "LOC", "FAC", "ORG") or (m.label == "PERSON" and m.end - m.start == 1)
-        if team_label and sports and kind in ("city", "town", "admin1", "region") \
+        if kind is not None and _on_dateline(doc, text, m.start, m.end):
+            m.label, m.confident = "GPE", True  # "WIGAN, England 1996-08-31": where it was written
+        elif team_label and sports and kind in ("city", "town", "admin1", "region") \
                 and _acts_as_team(doc, text, m.start, m.end):
             m.label, m.confident = "ORG", True
         else:
@@ -491,7 +494,8 @@ def canonicalise_entities(
     firm: list[bool] = []
     surnames = {name.split()[-1]: name for name in full_names}
     for (text, label, start, end), is_sure in zip(raw, sure, strict=True):
-        clean = _strip_article(text)
+        # A title keeps its article ("The Crying Game"); other names lose it.
+        clean = text.strip(" \"“”'‘’") if label == "WORK_OF_ART" else _strip_article(text)
         if not clean:
             continue
         if label == "PERSON":
