@@ -127,9 +127,12 @@ def _recase(word: str, evidence: dict[str, Counter[str]], proper: frozenset[str]
     letters = lower.replace(".", "")
     if "." in word.rstrip(".") or (len(letters) <= 5 and not re.search("[aeiouy]", letters)):
         return word  # "U.S.", "NLD", "BBC"
-    if lower in proper or not is_common_word(lower):
+    if lower in proper:
         return _title(word)
-    return lower
+    if is_common_word(lower):
+        return lower
+    # An unknown short word is more often an acronym ("NATO", "UEFA") than a name.
+    return word if len(letters) <= 4 and letters.isalpha() else _title(word)
 
 
 def _recase_segment(
