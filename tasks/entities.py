@@ -326,6 +326,8 @@ class _Raw:
     end: int
     label: str
     confident: bool = False
+    settled: bool = False  # typed by a results row: _retype leaves it
+
 
 
 def _fragments(doc: Doc, left: _Raw, right: _Raw) -> bool:
@@ -413,8 +415,37 @@ def _looks_like_acronym(text: str) -> bool:
     return letters.isupper() and len(letters) <= 5
 
 
+_TEAM_NAME = r"[A-Z][\w'’-]*\.?(?: [A-Z][\w'’-]*\.?){0,3}"
+# Results rows of a team-sports report: "Grimsby 0 Portsmouth 1", "Hajduk 4 2 0 2 5 3 6".
+_SCORE_ROW = re.compile(rf"^({_TEAM_NAME}) \d{{1,3}} ({_TEAM_NAME}) \d{{1,3}}(?=$| \(| [a-z])", re.M)
+_TABLE_ROW = re.compile(rf"^({_TEAM_NAME})(?= \d{{1,3}}(?: [\d.]+){{2,}}$)", re.M)
+_INITIAL = re.compile(r"^[A-Z]\.")
+
+
+def _results_rows(doc: Doc, text: str, mentions: list[_Raw]) -> None:
+    """The sides named in the results rows of a team-sports report are teams (ORG), also those
+    the model missed, cut short or typed otherwise; countries keep their type (national sides)."""
+    for row in (*_SCORE_ROW.finditer(text), *_TABLE_ROW.finditer(text)):
+        for group in range(1, (row.re.groups or 0) + 1):
+            name = row.group(group)
+            if _INITIAL.match(name) or place_kind(name) == "country":
+                continue  # "W. Athey 111": a player's line
+            span = doc.char_span(row.start(group), row.end(group))
+            if span is None:
+                continue
+            overlapping = [m for m in mentions if m.start < span.end and span.start < m.end]
+            if all(span.start <= m.start and m.end <= span.end for m in overlapping):
+                # Missed, or cut short ("Harbury" of "Harbury Rovers"): the row's name wins.
+                for m in overlapping:
+                    mentions.remove(m)
+                mentions.append(_Raw(span.start, span.end, "ORG", True, True))
+    mentions.sort(key=lambda m: m.start)
+
+
 def _retype(doc: Doc, text: str, mentions: list[_Raw], sports: bool) -> None:
     for m in mentions:
+        if m.settled:
+            continue
         span = doc[m.start : m.end]
         kind = place_kind(span.text)
         words = {t.lower_ for t in span}
@@ -558,7 +589,10 @@ def extract_entities(doc: Doc) -> list[Mention]:
     parsed = doc.user_data.get(PARSED_TEXT) or doc.text  # doc.text joins every token: avoided
     mentions = _repaired(doc)
     mentions = sorted(mentions + _dateline_places(doc, parsed, mentions), key=lambda m: m.start)
-    _retype(doc, parsed, mentions, is_sports_report(parsed))
+    sports = is_sports_report(parsed)
+    if sports:
+        _results_rows(doc, parsed, mentions)
+    _retype(doc, parsed, mentions, sports)
     raw, confident = [], []
     for m in mentions:
         span = doc[m.start : m.end]

@@ -100,3 +100,24 @@ def test_acronym_organisation_is_not_turned_into_a_place() -> None:
     # "USA" names a country, but a short all-capitals ORG is an acronym of an organisation here.
     (mention,) = canonicalise_entities([("USA", "ORG", 0, 3)])
     assert mention.type == "ORG"
+
+
+def test_sides_in_results_rows_are_teams_even_when_the_model_misses_them() -> None:
+    text = ("Soccer - league results on Saturday.\n"
+            "Results of the league matches played on Saturday:\n"
+            "Stormvale 2 Harbury Rovers 1\n"
+            "Kessington 0 Lowmoor 0\n"
+            "Standings after the matches:\n"
+            "Harbury Rovers 5 3 1 1 9 4 10\n"
+            "The coach of Stormvale said the team scored two goals in the second half.")
+    found = {(m.text, m.type) for m in _entities(text)}
+    assert {("Stormvale", "ORG"), ("Harbury Rovers", "ORG"), ("Kessington", "ORG"), ("Lowmoor", "ORG")} <= found
+
+
+def test_unknown_short_capitalised_words_stay_acronyms() -> None:
+    assert normalise_case("UEFA FINES CLUB\nThe club was fined.").splitlines()[0] == "UEFA fines club"
+
+
+def test_titled_person_tagged_as_organisation_becomes_a_person() -> None:
+    found = _by_text(_entities("Bishop Anselm Krause blessed the new ground on Sunday."))
+    assert found == {"Anselm Krause": "PERSON"}
