@@ -442,6 +442,16 @@ def _results_rows(doc: Doc, text: str, mentions: list[_Raw]) -> None:
     mentions.sort(key=lambda m: m.start)
 
 
+def _athlete_with_country(doc: Doc, m: _Raw, words: set[str]) -> bool:
+    """"Marion Clignet ( France )": a given name and surname followed by a country in brackets,
+    the way results lists name competitors (a club has a place or an organisation word)."""
+    after = doc[m.end : m.end + 3]
+    if not (2 <= m.end - m.start <= 3 and len(after) == 3 and after[0].text == "(" and after[2].text == ")"):
+        return False
+    return (place_kind(after[1].text) == "country" and not words & _ORG_WORDS
+            and all(t.is_title and place_kind(t.text) is None for t in doc[m.start : m.end]))
+
+
 def _retype(doc: Doc, text: str, mentions: list[_Raw], sports: bool) -> None:
     for m in mentions:
         if m.settled:
@@ -455,6 +465,8 @@ def _retype(doc: Doc, text: str, mentions: list[_Raw], sports: bool) -> None:
         elif team_label and sports and kind in ("city", "town", "admin1", "region") \
                 and _acts_as_team(doc, text, m.start, m.end):
             m.label, m.confident = "ORG", True
+        elif m.label in ("ORG", "GPE", "LOC") and _athlete_with_country(doc, m, words):
+            m.label, m.confident = "PERSON", True
         else:
             # Local evidence for the model's own type: a known place, an organisation word, a
             # full personal name, a nationality.

@@ -121,3 +121,13 @@ def test_unknown_short_capitalised_words_stay_acronyms() -> None:
 def test_titled_person_tagged_as_organisation_becomes_a_person() -> None:
     found = _by_text(_entities("Bishop Anselm Krause blessed the new ground on Sunday."))
     assert found == {"Anselm Krause": "PERSON"}
+
+
+def test_competitor_with_country_in_brackets_is_a_person() -> None:
+    from newsflow.tasks.entities import _athlete_with_country, _Raw
+
+    doc = parse(["Women's 400 metres:\n1. Ilse Marwitz ( Germany ) 50.31 seconds"])[0]
+    start = next(t.i for t in doc if t.text == "Ilse")
+    assert _athlete_with_country(doc, _Raw(start, start + 2, "ORG"), {"ilse", "marwitz"})
+    club = parse(["Benetton Treviso ( Italy ) 92 Dinamo ( Russia ) 81"])[0]
+    assert not _athlete_with_country(club, _Raw(0, 2, "ORG"), {"benetton", "treviso"})  # Treviso is a place
