@@ -121,7 +121,9 @@ _SPORTS_WORDS = {
 # A results row: "Norwich 1 Wolverhampton 0", "Leicestershire 296".
 _RESULT_ROW = re.compile(r"^[A-Z][\w.'’ -]{1,40}? \d{1,3}(?: [A-Z][\w.'’ -]{1,40}? \d{1,3})?$", re.M)
 _SCORE = re.compile(r"(?<![\w-])\d{1,3}-\d{1,3}(?![\w-])")  # "2-1", not "1996-08-30"
-_WORDS = re.compile(r"[a-z]+(?:-[a-z]+)*")
+_SPORTS_RE = re.compile(
+    r"(?<![\w-])(?:" + "|".join(sorted(map(re.escape, _SPORTS_WORDS), key=len, reverse=True)) + r")(?![\w-])"
+)
 _LOCATIVE = {"in", "at", "near", "outside", "across", "around", "throughout", "into", "inside", "towards"}
 _DATELINE_TAIL = re.compile(
     r"^\s*(?:,\s*[A-Z][\w.]*(?:\s+[A-Z][\w.]*)?\s*)?(?:\(|-|–|—|\d{4}-\d\d-\d\d|\d{1,2}/\d{1,2}|"
@@ -179,7 +181,7 @@ def _place_kinds() -> dict[str, str]:
 
 
 def place_kind(name: str) -> str | None:
-    key = re.sub(r"\s+", " ", name.strip().lower().replace("’", "'"))
+    key = " ".join(name.lower().replace("’", "'").split())
     return _place_kinds().get(key) or _place_kinds().get(key.removeprefix("the "))
 
 
@@ -213,12 +215,12 @@ def _is_title_word(token: Token) -> bool:
 def is_sports_report(text: str) -> bool:
     """Team-sports vocabulary, match scores and results rows make up a noticeable share of the
     text."""
-    words = _WORDS.findall(text.lower())
+    words = len(text.split())
     if not words:
         return False
-    strong = sum(w in _SPORTS_WORDS for w in words)
+    strong = len(_SPORTS_RE.findall(text.lower()))
     hits = strong + len(_SCORE.findall(text)) + len(_RESULT_ROW.findall(text))
-    return strong >= 1 and hits >= 3 and hits >= 0.03 * len(words)
+    return strong >= 1 and hits >= 3 and hits >= 0.03 * words
 
 
 # ---------------------------------------------------------------- spans
@@ -389,21 +391,20 @@ def _repaired(doc: Doc) -> list[_Raw]:
 # ---------------------------------------------------------------- types
 
 
-def _on_dateline(doc: Doc, text: str, start: int, end: int) -> bool:
+def _on_dateline(text: str, start_char: int, end_char: int) -> bool:
     """First thing on its line and followed by a date, a bracket or a dash: a dateline place."""
-    span = doc[start:end]
-    line_start = text.rfind("\n", 0, span.start_char) + 1
-    if text[line_start : span.start_char].strip():
+    line_start = text.rfind("\n", 0, start_char) + 1
+    if text[line_start:start_char].strip():
         return False
-    line_end = text.find("\n", span.end_char)
-    tail = text[span.end_char : line_end if line_end >= 0 else len(text)]
+    line_end = text.find("\n", end_char)
+    tail = text[end_char : line_end if line_end >= 0 else len(text)]
     return bool(_DATELINE_TAIL.match(tail)) and len(tail) < 60
 
 
 def _acts_as_team(doc: Doc, text: str, start: int, end: int) -> bool:
     """In a sports report, a place that is not preceded by a locative word and is not a dateline."""
     before = doc[start - 1].lower_ if start > 0 else ""
-    if before in _LOCATIVE or _on_dateline(doc, text, start, end):
+    if before in _LOCATIVE or _on_dateline(text, doc[start].idx, doc[end - 1].idx + len(doc[end - 1])):
         return False
     after = doc[end].text if end < len(doc) else ""
     # "Markham, Ontario": an address, not a side.
@@ -445,8 +446,10 @@ def _results_rows(doc: Doc, text: str, mentions: list[_Raw]) -> None:
 def _athlete_with_country(doc: Doc, m: _Raw, words: set[str]) -> bool:
     """"Marion Clignet ( France )": a given name and surname followed by a country in brackets,
     the way results lists name competitors (a club has a place or an organisation word)."""
+    if not (2 <= m.end - m.start <= 3 and m.end + 3 <= len(doc) and doc[m.end].text == "("):
+        return False
     after = doc[m.end : m.end + 3]
-    if not (2 <= m.end - m.start <= 3 and len(after) == 3 and after[0].text == "(" and after[2].text == ")"):
+    if after[2].text != ")":
         return False
     return (place_kind(after[1].text) == "country" and not words & _ORG_WORDS
             and all(t.is_title and place_kind(t.text) is None for t in doc[m.start : m.end]))
@@ -457,10 +460,11 @@ def _retype(doc: Doc, text: str, mentions: list[_Raw], sports: bool) -> None:
         if m.settled:
             continue
         span = doc[m.start : m.end]
-        kind = place_kind(span.text)
-        words = {t.lower_ for t in span}
+        span_text = span.text
+        kind = place_kind(span_text)
+        words = set(span_text.lower().split())
         team_label = m.label in ("GPE", "LOC", "FAC", "ORG") or (m.label == "PERSON" and m.end - m.start == 1)
-        if kind is not None and _on_dateline(doc, text, m.start, m.end):
+        if kind is not None and _on_dateline(text, span.start_char, span.end_char):
             m.label, m.confident = "GPE", True  # "WIGAN, England 1996-08-31": where it was written
         elif team_label and sports and kind in ("city", "town", "admin1", "region") \
                 and _acts_as_team(doc, text, m.start, m.end):
@@ -473,7 +477,7 @@ def _retype(doc: Doc, text: str, mentions: list[_Raw], sports: bool) -> None:
             m.confident = bool(
                 (m.label in PLACE_TYPES and kind is not None)
                 or (m.label == "ORG" and words & _ORG_WORDS)
-                or (m.label == "PERSON" and m.end - m.start >= 2 and not span.text.isupper())
+                or (m.label == "PERSON" and m.end - m.start >= 2 and not span_text.isupper())
                 or m.label == "NORP"
             )
 
@@ -482,8 +486,13 @@ def _retype(doc: Doc, text: str, mentions: list[_Raw], sports: bool) -> None:
 
 
 def _strip_article(text: str) -> str:
-    text = re.sub(r"^(?:the|The)\s+", "", text.strip())
-    return re.sub(r"(?:'s|’s|'|’)$", "", text).strip()
+    text = text.strip()
+    if text[:4] in ("the ", "The ", "the\n", "The\n"):
+        text = text[4:].lstrip()
+    for ending in ("'s", "’s", "'", "’"):
+        if text.endswith(ending):
+            return text[: -len(ending)].strip()
+    return text
 
 
 def _person_tokens(text: str) -> list[str]:
