@@ -59,7 +59,7 @@ _NAME_RUN = re.compile(r"(?<![\w.])[A-Z][a-z][\w.'’-]*(?: [A-Z][a-z][\w.'’-]
 _LETTER = re.compile(r"[^\W\d_]")
 _UPPER_RUN = re.compile(r"[^\W\d_a-z]{2}")
 # A dateline opening a mixed-case line: "WASHINGTON (Reuters) -", "KYIV, Ukraine -".
-_DATELINE = re.compile(r"^[ \t]*((?:[A-Z][A-Z.'’-]+[ \t]+){0,3}[A-Z][A-Z.'’-]{2,})(?=[ \t]*(?:,|\(|-|–|—|\d))", re.M)
+_DATELINE = re.compile(r"^[ \t]*((?:[A-Z][A-Z.'’-]+[ \t]+){0,3}[A-Z][A-Z.'’-]+)(?=[ \t]*(?:,|\(|-|–|—|\d))", re.M)
 
 
 @lru_cache(maxsize=1)
@@ -184,9 +184,11 @@ def normalise_case(
               for m in _WORD.finditer(line, *seg)}
     evidence: dict[str, Counter[str]] = {}
     names: dict[str, str] = {}  # "new york" -> "New York", as the text writes it
-    for segment, line in zip(segments, lines, strict=True):
-        if segment == (0, len(line)):
+    for segment, full_line in zip(segments, lines, strict=True):
+        if segment == (0, len(full_line)):
             continue
+        # A dateline's own capitals are no evidence of how the text writes those words.
+        line = full_line[segment[1] :] if segment else full_line
         for run in _NAME_RUN.finditer(line):
             words = run.group(0).split(" ")
             for size in range(2, min(4, len(words)) + 1):

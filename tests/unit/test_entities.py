@@ -131,3 +131,12 @@ def test_competitor_with_country_in_brackets_is_a_person() -> None:
     assert _athlete_with_country(doc, _Raw(start, start + 2, "ORG"), {"ilse", "marwitz"})
     club = parse(["Benetton Treviso ( Italy ) 92 Dinamo ( Russia ) 81"])[0]
     assert not _athlete_with_country(club, _Raw(0, 2, "ORG"), {"benetton", "treviso"})  # Treviso is a place
+
+
+def test_capitalised_subheadings_are_not_taken_for_acronyms() -> None:
+    text = ("QUESTIONABLE MEDICAL CLAIMS — For years, the doctor faced charges.\n"
+            "REGULATORS STEPPED IN — His medical claims drew the regulators in Ottawa.")
+    assert normalise_case(text).splitlines() == [
+        "Questionable medical claims — For years, the doctor faced charges.",
+        "Regulators stepped in — His medical claims drew the regulators in Ottawa.",
+    ]
