@@ -30,7 +30,9 @@ from newsflow.tasks.nlp import ORIGINAL_TEXT, PARSED_TEXT, adjectives
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span, Token
 
-ENTITY_TYPES = ("PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "LAW", "PRODUCT")
+ENTITY_TYPES = (
+    "PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "LAW", "PRODUCT", "WORK_OF_ART", "LANGUAGE",
+)
 PLACE_TYPES = ("GPE", "LOC")
 
 _TITLES = {
@@ -102,27 +104,26 @@ _ALWAYS_CUT = {"(", ")", "[", "]", "/", "|", ";", ":", ","}
 _SPLITTERS = {"-", "–", "—", "v", "v.", "vs", "vs.", "(", ")", "[", "]", "/", "|", ";", ":"}
 _ROMAN = re.compile(r"^(?:II|III|IV|V|VI|VII|VIII|IX|X|XI|XII|XIII|XIV|XV|XVI)$")
 _NUMBERISH = re.compile(r"^[\d.,:/+-]*\d[\d.,:/+-]*(?:st|nd|rd|th|s|mth|m|k|pct|%)?$", re.I)
-# Words that seldom appear outside sports writing (not "race", "won", "points": politics has them).
+# Words of team sports, where clubs and sides go by the names of their cities, counties and
+# states; seldom seen outside sports writing ("race", "won", "points" are: politics has them).
+# Individual sports (tennis, golf, athletics) are left out: their places are venues.
 _SPORTS_WORDS = {
-    "soccer", "football", "cricket", "baseball", "basketball", "tennis", "golf", "rugby", "hockey",
-    "athletics", "cycling", "boxing", "squash", "badminton", "volleyball", "handball", "motorsport",
-    "league", "match", "matches", "goal", "goals", "scored", "scorer", "scorers", "innings",
-    "wicket", "wickets", "inning", "homer", "homers", "coach", "striker", "midfielder", "defender",
-    "goalkeeper", "cup", "championship", "championships", "tournament", "semifinal", "semifinals",
-    "semi-final", "quarterfinal", "quarter-final", "halftime", "half-time", "penalty", "penalties",
-    "playoff", "playoffs", "standings", "seeded", "team", "teams", "club", "clubs", "player",
-    "players", "stadium", "qualifier", "olympic", "olympics", "medal", "lap", "squad", "fixtures",
-    "pitcher", "batting", "bowling", "referee", "kickoff", "batsman", "bowler", "overs", "runs",
-    "champions", "golfer", "birdie", "birdies", "bogey", "knockout", "heavyweight",
-    "featherweight", "welterweight", "cruiserweight", "middleweight", "furlongs", "jockey", "prix",
-    "quarterback", "touchdown",
-    "season", "pitched", "bullpen", "shutout", "rbi", "homered", "doubleheader", "strikeouts",
-    "scrum", "all-rounder", "matchday", "winger",
+    "soccer", "football", "cricket", "baseball", "basketball", "rugby", "hockey", "volleyball",
+    "handball", "league", "match", "matches", "goal", "goals", "scored", "scorer", "scorers",
+    "innings", "wicket", "wickets", "inning", "homer", "homers", "homered", "coach", "striker",
+    "midfielder", "defender", "goalkeeper", "cup", "semifinal", "semifinals", "semi-final",
+    "quarterfinal", "quarter-final", "halftime", "half-time", "penalty", "penalties", "playoff",
+    "playoffs", "standings", "team", "teams", "club", "clubs", "stadium", "qualifier", "squad",
+    "fixtures", "pitcher", "pitched", "batting", "bowling", "referee", "kickoff", "batsman",
+    "bowler", "overs", "runs", "quarterback", "touchdown", "season", "bullpen", "shutout", "rbi",
+    "doubleheader", "strikeouts", "scrum", "all-rounder", "matchday", "winger",
 }
 # A results row: "Norwich 1 Wolverhampton 0", "Leicestershire 296".
 _RESULT_ROW = re.compile(r"^[A-Z][\w.'’ -]{1,40}? \d{1,3}(?: [A-Z][\w.'’ -]{1,40}? \d{1,3})?$", re.M)
 _SCORE = re.compile(r"(?<![\w-])\d{1,3}-\d{1,3}(?![\w-])")  # "2-1", not "1996-08-30"
-_WORDS = re.compile(r"[a-z]+(?:-[a-z]+)*")
+_SPORTS_RE = re.compile(
+    r"(?<![\w-])(?:" + "|".join(sorted(map(re.escape, _SPORTS_WORDS), key=len, reverse=True)) + r")(?![\w-])"
+)
 _LOCATIVE = {"in", "at", "near", "outside", "across", "around", "throughout", "into", "inside", "towards"}
 _DATELINE_TAIL = re.compile(
     r"^\s*(?:,\s*[A-Z][\w.]*(?:\s+[A-Z][\w.]*)?\s*)?(?:\(|-|–|—|\d{4}-\d\d-\d\d|\d{1,2}/\d{1,2}|"
@@ -180,7 +181,7 @@ def _place_kinds() -> dict[str, str]:
 
 
 def place_kind(name: str) -> str | None:
-    key = re.sub(r"\s+", " ", name.strip().lower().replace("’", "'"))
+    key = " ".join(name.lower().replace("’", "'").split())
     return _place_kinds().get(key) or _place_kinds().get(key.removeprefix("the "))
 
 
@@ -212,13 +213,14 @@ def _is_title_word(token: Token) -> bool:
 
 
 def is_sports_report(text: str) -> bool:
-    """Sports vocabulary, match scores and results rows make up a noticeable share of the text."""
-    words = _WORDS.findall(text.lower())
+    """Team-sports vocabulary, match scores and results rows make up a noticeable share of the
+    text."""
+    words = len(text.split())
     if not words:
         return False
-    strong = sum(w in _SPORTS_WORDS for w in words)
+    strong = len(_SPORTS_RE.findall(text.lower()))
     hits = strong + len(_SCORE.findall(text)) + len(_RESULT_ROW.findall(text))
-    return strong >= 1 and hits >= 3 and hits >= 0.03 * len(words)
+    return strong >= 1 and hits >= 3 and hits >= 0.03 * words
 
 
 # ---------------------------------------------------------------- spans
@@ -233,7 +235,8 @@ def _trim(doc: Doc, start: int, end: int, label: str) -> tuple[int, int]:
     keep_numbers = label in ("EVENT", "PRODUCT", "LAW", "WORK_OF_ART")
     while start < end:
         t = doc[start]
-        if (t.is_punct or t.is_space or t.lower_ in ("the", "a", "an") or _is_lower_word(t)
+        if (t.is_punct or t.is_space or (t.lower_ in ("the", "a", "an") and label != "WORK_OF_ART")
+                or _is_lower_word(t)
                 or (t.lower_ in _CALENDAR and end - start > 1 and label != "EVENT")
                 or (not keep_numbers and _NUMBERISH.match(t.text))):
             start += 1
@@ -325,6 +328,8 @@ class _Raw:
     end: int
     label: str
     confident: bool = False
+    settled: bool = False  # typed by a results row: _retype leaves it
+
 
 
 def _fragments(doc: Doc, left: _Raw, right: _Raw) -> bool:
@@ -386,21 +391,20 @@ def _repaired(doc: Doc) -> list[_Raw]:
 # ---------------------------------------------------------------- types
 
 
-def _on_dateline(doc: Doc, text: str, start: int, end: int) -> bool:
+def _on_dateline(text: str, start_char: int, end_char: int) -> bool:
     """First thing on its line and followed by a date, a bracket or a dash: a dateline place."""
-    span = doc[start:end]
-    line_start = text.rfind("\n", 0, span.start_char) + 1
-    if text[line_start : span.start_char].strip():
+    line_start = text.rfind("\n", 0, start_char) + 1
+    if text[line_start:start_char].strip():
         return False
-    line_end = text.find("\n", span.end_char)
-    tail = text[span.end_char : line_end if line_end >= 0 else len(text)]
+    line_end = text.find("\n", end_char)
+    tail = text[end_char : line_end if line_end >= 0 else len(text)]
     return bool(_DATELINE_TAIL.match(tail)) and len(tail) < 60
 
 
 def _acts_as_team(doc: Doc, text: str, start: int, end: int) -> bool:
     """In a sports report, a place that is not preceded by a locative word and is not a dateline."""
     before = doc[start - 1].lower_ if start > 0 else ""
-    if before in _LOCATIVE or _on_dateline(doc, text, start, end):
+    if before in _LOCATIVE or _on_dateline(text, doc[start].idx, doc[end - 1].idx + len(doc[end - 1])):
         return False
     after = doc[end].text if end < len(doc) else ""
     # "Markham, Ontario": an address, not a side.
@@ -412,22 +416,68 @@ def _looks_like_acronym(text: str) -> bool:
     return letters.isupper() and len(letters) <= 5
 
 
+_TEAM_NAME = r"[A-Z][\w'’-]*\.?(?: [A-Z][\w'’-]*\.?){0,3}"
+# Results rows of a team-sports report: "Grimsby 0 Portsmouth 1", "Hajduk 4 2 0 2 5 3 6".
+_SCORE_ROW = re.compile(rf"^({_TEAM_NAME}) \d{{1,3}} ({_TEAM_NAME}) \d{{1,3}}(?=$| \(| [a-z])", re.M)
+_TABLE_ROW = re.compile(rf"^({_TEAM_NAME})(?= \d{{1,3}}(?: [\d.]+){{2,}}$)", re.M)
+_INITIAL = re.compile(r"^[A-Z]\.")
+
+
+def _results_rows(doc: Doc, text: str, mentions: list[_Raw]) -> None:
+    """The sides named in the results rows of a team-sports report are teams (ORG), also those
+    the model missed, cut short or typed otherwise; countries keep their type (national sides)."""
+    for row in (*_SCORE_ROW.finditer(text), *_TABLE_ROW.finditer(text)):
+        for group in range(1, (row.re.groups or 0) + 1):
+            name = row.group(group)
+            if _INITIAL.match(name) or place_kind(name) == "country":
+                continue  # "W. Athey 111": a player's line
+            span = doc.char_span(row.start(group), row.end(group))
+            if span is None:
+                continue
+            overlapping = [m for m in mentions if m.start < span.end and span.start < m.end]
+            if all(span.start <= m.start and m.end <= span.end for m in overlapping):
+                # Missed, or cut short ("Harbury" of "Harbury Rovers"): the row's name wins.
+                for m in overlapping:
+                    mentions.remove(m)
+                mentions.append(_Raw(span.start, span.end, "ORG", True, True))
+    mentions.sort(key=lambda m: m.start)
+
+
+def _athlete_with_country(doc: Doc, m: _Raw, words: set[str]) -> bool:
+    """"Marion Clignet ( France )": a given name and surname followed by a country in brackets,
+    the way results lists name competitors (a club has a place or an organisation word)."""
+    if not (2 <= m.end - m.start <= 3 and m.end + 3 <= len(doc) and doc[m.end].text == "("):
+        return False
+    after = doc[m.end : m.end + 3]
+    if after[2].text != ")":
+        return False
+    return (place_kind(after[1].text) == "country" and not words & _ORG_WORDS
+            and all(t.is_title and place_kind(t.text) is None for t in doc[m.start : m.end]))
+
+
 def _retype(doc: Doc, text: str, mentions: list[_Raw], sports: bool) -> None:
     for m in mentions:
+        if m.settled:
+            continue
         span = doc[m.start : m.end]
-        kind = place_kind(span.text)
-        words = {t.lower_ for t in span}
+        span_text = span.text
+        kind = place_kind(span_text)
+        words = set(span_text.lower().split())
         team_label = m.label in ("GPE", "LOC", "FAC", "ORG") or (m.label == "PERSON" and m.end - m.start == 1)
-        if team_label and sports and kind in ("city", "town", "admin1", "region") \
+        if kind is not None and _on_dateline(text, span.start_char, span.end_char):
+            m.label, m.confident = "GPE", True  # "WIGAN, England 1996-08-31": where it was written
+        elif team_label and sports and kind in ("city", "town", "admin1", "region") \
                 and _acts_as_team(doc, text, m.start, m.end):
             m.label, m.confident = "ORG", True
+        elif m.label in ("ORG", "GPE", "LOC") and _athlete_with_country(doc, m, words):
+            m.label, m.confident = "PERSON", True
         else:
             # Local evidence for the model's own type: a known place, an organisation word, a
             # full personal name, a nationality.
             m.confident = bool(
                 (m.label in PLACE_TYPES and kind is not None)
                 or (m.label == "ORG" and words & _ORG_WORDS)
-                or (m.label == "PERSON" and m.end - m.start >= 2 and not span.text.isupper())
+                or (m.label == "PERSON" and m.end - m.start >= 2 and not span_text.isupper())
                 or m.label == "NORP"
             )
 
@@ -436,8 +486,13 @@ def _retype(doc: Doc, text: str, mentions: list[_Raw], sports: bool) -> None:
 
 
 def _strip_article(text: str) -> str:
-    text = re.sub(r"^(?:the|The)\s+", "", text.strip())
-    return re.sub(r"(?:'s|’s|'|’)$", "", text).strip()
+    text = text.strip()
+    if text[:4] in ("the ", "The ", "the\n", "The\n"):
+        text = text[4:].lstrip()
+    for ending in ("'s", "’s", "'", "’"):
+        if text.endswith(ending):
+            return text[: -len(ending)].strip()
+    return text
 
 
 def _person_tokens(text: str) -> list[str]:
@@ -491,7 +546,8 @@ def canonicalise_entities(
     firm: list[bool] = []
     surnames = {name.split()[-1]: name for name in full_names}
     for (text, label, start, end), is_sure in zip(raw, sure, strict=True):
-        clean = _strip_article(text)
+        # A title keeps its article ("The Crying Game"); other names lose it.
+        clean = text.strip(" \"“”'‘’") if label == "WORK_OF_ART" else _strip_article(text)
         if not clean:
             continue
         if label == "PERSON":
@@ -554,7 +610,10 @@ def extract_entities(doc: Doc) -> list[Mention]:
     parsed = doc.user_data.get(PARSED_TEXT) or doc.text  # doc.text joins every token: avoided
     mentions = _repaired(doc)
     mentions = sorted(mentions + _dateline_places(doc, parsed, mentions), key=lambda m: m.start)
-    _retype(doc, parsed, mentions, is_sports_report(parsed))
+    sports = is_sports_report(parsed)
+    if sports:
+        _results_rows(doc, parsed, mentions)
+    _retype(doc, parsed, mentions, sports)
     raw, confident = [], []
     for m in mentions:
         span = doc[m.start : m.end]

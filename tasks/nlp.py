@@ -63,7 +63,7 @@ _NAME_RUN = re.compile(r"(?<![\w.])[A-Z][a-z][\w.'’-]*(?: [A-Z][a-z][\w.'’-]
 _LETTER = re.compile(r"[^\W\d_]")
 _UPPER_RUN = re.compile(r"[^\W\d_a-z]{2}")
 # A dateline opening a mixed-case line: "WASHINGTON (Reuters) -", "KYIV, Ukraine -".
-_DATELINE = re.compile(r"^[ \t]*((?:[A-Z][A-Z.'’-]+[ \t]+){0,3}[A-Z][A-Z.'’-]{2,})(?=[ \t]*(?:,|\(|-|–|—|\d))", re.M)
+_DATELINE = re.compile(r"^[ \t]*((?:[A-Z][A-Z.'’-]+[ \t]+){0,3}[A-Z][A-Z.'’-]+)(?=[ \t]*(?:,|\(|-|–|—|\d))", re.M)
 
 
 @lru_cache(maxsize=1)
@@ -131,9 +131,12 @@ def _recase(word: str, evidence: dict[str, Counter[str]], proper: frozenset[str]
     letters = lower.replace(".", "")
     if "." in word.rstrip(".") or (len(letters) <= 5 and not re.search("[aeiouy]", letters)):
         return word  # "U.S.", "NLD", "BBC"
-    if lower in proper or not is_common_word(lower):
+    if lower in proper:
         return _title(word)
-    return lower
+    if is_common_word(lower):
+        return lower
+    # An unknown short word is more often an acronym ("NATO", "UEFA") than a name.
+    return word if len(letters) <= 4 and letters.isalpha() else _title(word)
 
 
 def _recase_segment(
@@ -185,9 +188,11 @@ def normalise_case(
               for m in _WORD.finditer(line, *seg)}
     evidence: dict[str, Counter[str]] = {}
     names: dict[str, str] = {}  # "new york" -> "New York", as the text writes it
-    for segment, line in zip(segments, lines, strict=True):
-        if segment == (0, len(line)):
+    for segment, full_line in zip(segments, lines, strict=True):
+        if segment == (0, len(full_line)):
             continue
+        # A dateline's own capitals are no evidence of how the text writes those words.
+        line = full_line[segment[1] :] if segment else full_line
         for run in _NAME_RUN.finditer(line):
             words = run.group(0).split(" ")
             for size in range(2, min(4, len(words)) + 1):

@@ -100,3 +100,43 @@ def test_acronym_organisation_is_not_turned_into_a_place() -> None:
     # "USA" names a country, but a short all-capitals ORG is an acronym of an organisation here.
     (mention,) = canonicalise_entities([("USA", "ORG", 0, 3)])
     assert mention.type == "ORG"
+
+
+def test_sides_in_results_rows_are_teams_even_when_the_model_misses_them() -> None:
+    text = ("Soccer - league results on Saturday.\n"
+            "Results of the league matches played on Saturday:\n"
+            "Stormvale 2 Harbury Rovers 1\n"
+            "Kessington 0 Lowmoor 0\n"
+            "Standings after the matches:\n"
+            "Harbury Rovers 5 3 1 1 9 4 10\n"
+            "The coach of Stormvale said the team scored two goals in the second half.")
+    found = {(m.text, m.type) for m in _entities(text)}
+    assert {("Stormvale", "ORG"), ("Harbury Rovers", "ORG"), ("Kessington", "ORG"), ("Lowmoor", "ORG")} <= found
+
+
+def test_unknown_short_capitalised_words_stay_acronyms() -> None:
+    assert normalise_case("UEFA FINES CLUB\nThe club was fined.").splitlines()[0] == "UEFA fines club"
+
+
+def test_titled_person_tagged_as_organisation_becomes_a_person() -> None:
+    found = _by_text(_entities("Bishop Anselm Krause blessed the new ground on Sunday."))
+    assert found == {"Anselm Krause": "PERSON"}
+
+
+def test_competitor_with_country_in_brackets_is_a_person() -> None:
+    from newsflow.tasks.entities import _athlete_with_country, _Raw
+
+    doc = parse(["Women's 400 metres:\n1. Ilse Marwitz ( Germany ) 50.31 seconds"])[0]
+    start = next(t.i for t in doc if t.text == "Ilse")
+    assert _athlete_with_country(doc, _Raw(start, start + 2, "ORG"), {"ilse", "marwitz"})
+    club = parse(["Benetton Treviso ( Italy ) 92 Dinamo ( Russia ) 81"])[0]
+    assert not _athlete_with_country(club, _Raw(0, 2, "ORG"), {"benetton", "treviso"})  # Treviso is a place
+
+
+def test_capitalised_subheadings_are_not_taken_for_acronyms() -> None:
+    text = ("QUESTIONABLE MEDICAL CLAIMS — For years, the doctor faced charges.\n"
+            "REGULATORS STEPPED IN — His medical claims drew the regulators in Ottawa.")
+    assert normalise_case(text).splitlines() == [
+        "Questionable medical claims — For years, the doctor faced charges.",
+        "Regulators stepped in — His medical claims drew the regulators in Ottawa.",
+    ]
