@@ -94,3 +94,23 @@ def test_secrets_are_redacted_from_kafka_python_debug_logs(caplog: pytest.LogCap
         admin_client.log.debug("Starting KafkaAdminClient with configuration: %s", options)
     assert "pw-in-config" not in caplog.text
     assert "'sasl_plain_password': '***'" in caplog.text
+
+
+def test_out_of_range_kafka_timestamps_land_and_quarantine(validator, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Year 10000, before 1970 and no timestamp at all: landed (date folder "unknown"), a
+    quarantined one too, and the dedup index is rebuilt from them on the next run."""
+    from dataclasses import replace
+
+    from newsflow.pipeline import dedup_index_from
+
+    good = json.dumps({"id": "ok", "body": "Officials said the talks would resume next week. " * 10}).encode()
+    short = json.dumps({"id": "short", "body": "Too short."}).encode()
+    records = records_from_values([good, short, good.replace(b'"ok"', b'"ok2"')], topic="ts")
+    stamps = [-5_000, 253_402_300_800_000 + 1, None]  # the quarantined one is in year 10000
+    batch = Batch([replace(r, timestamp_ms=t) for r, t in zip(records, stamps, strict=True)])
+    result = process_batch(batch, DedupIndex(), validator)
+    land_batch(tmp_path, result.tables, batch)
+    assert list((tmp_path / "articles" / "ingest_date=unknown").glob("*.parquet"))
+    assert account(tmp_path).missing({("ts", 0): 3}) == []
+    assert len(dedup_index_from(tmp_path).by_hash) == 1  # "ok2" is a copy of "ok"
+    assert account(tmp_path).quarantined
