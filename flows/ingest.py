@@ -387,7 +387,7 @@ def run_ingest(
     if guard.stop_requested:
         logger.warning("stopped by %s after landing what was validated", guard.signal_name)
     totals.seconds = time.monotonic() - started
-    if totals.docs_sample:
+    if totals.docs_sample and not guard.stop_requested:  # a stop must end within seconds: no docs
         run_name = flow_run.get_name() or "run"
         try:
             totals.data_docs = data_docs(opaque(totals.docs_sample), local_root(settings.output_dir), run_name)

@@ -163,6 +163,19 @@ def _json_row(row: dict[str, Any]) -> str:
     return json.dumps(row, default=default, ensure_ascii=False)
 
 
+def _python_value(scalar: pa.Scalar) -> Any:
+    """A cell as a Python value; a timestamp past datetime's range (a hostile Kafka timestamp in
+    year 10000) as its integer instead of an error."""
+    try:
+        return scalar.as_py()
+    except (OverflowError, ValueError):
+        return getattr(scalar, "value", None)
+
+
+def _row_at(table: pa.Table, position: int) -> dict[str, Any]:
+    return {name: _python_value(table.column(name)[position]) for name in table.column_names}
+
+
 def _quarantine_rows(
     name: str, table: pa.Table, failed: dict[int, list[str]], now: dt.datetime,
     failures: dict[int, RecordFailure] | None = None,
@@ -172,10 +185,9 @@ def _quarantine_rows(
     failures = failures or {}
     if not failed and not failures:
         return []  # the common case; to_pylist of a whole table (bodies, raw HTML) is not free
-    rows = table.to_pylist()
     out = []
     for position in sorted(set(failed) | set(failures)):
-        row = rows[position]
+        row = _row_at(table, position)
         expectations = sorted(set(failed.get(position, [])))
         failure = failures.get(position)
         labels = ([failure.label] if failure else []) + expectations
@@ -305,5 +317,6 @@ def dedup_index_from(output_dir: Any, window_days: int | None = None) -> DedupIn
 
     table = dedup_rows(output_dir, dedup_window_days() if window_days is None else window_days)
     ts = pc.cast(pc.cast(table["kafka_timestamp"], pa.timestamp("ms")), pa.int64())
-    table = table.append_column("kafka_timestamp_ms", ts)
+    # Only the integer form goes to Python: a hostile timestamp (year 10000) has no datetime.
+    table = table.drop_columns(["kafka_timestamp"]).append_column("kafka_timestamp_ms", ts)
     return DedupIndex.from_rows(table.to_pylist())

@@ -4,8 +4,9 @@ the run's own stop signal.
 Prefect starts its temporary server as a child in the caller's process group, so Ctrl-C (SIGINT
 to the whole group) or systemd's stop (SIGTERM to the whole control group) kills the server while
 the flow is still reporting the batch in hand: in stream mode the run then hung. Here the server
-runs in its own session (group signals do not reach it), is stopped by this process at exit, and
-dies with this process if it is killed (PR_SET_PDEATHSIG), so it is never left behind.
+runs in its own session (group signals do not reach it), is stopped by this process at exit (after
+Prefect has sent its last logs to it: stopping it earlier made the exit wait on those), and dies
+with this process if it is killed (PR_SET_PDEATHSIG), so it is never left behind.
 """
 
 from __future__ import annotations
@@ -59,9 +60,6 @@ def prefect_api() -> Iterator[None]:
         yield
         return
     server = _server_class()()
-    server.start()
-    try:
-        with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
-            yield
-    finally:
-        server.stop()
+    server.start()  # stopped at exit (Prefect registers that), after its log handler has flushed
+    with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
+        yield

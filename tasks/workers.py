@@ -50,7 +50,7 @@ R = TypeVar("R")
 # workers idle only briefly; a chunk costs about a millisecond to send.
 CHUNKS_PER_WORKER = 8
 # How often the parent looks at its workers' CPU and memory while it waits for them.
-WATCH_S = 0.05
+WATCH_S = 0.1
 # A worker whose item runs this long past its CPU budget (so the in-worker timer could not stop
 # it) is killed: a fraction of the budget, at least 2 s.
 HARD_GRACE_FRACTION = 0.5
@@ -381,13 +381,15 @@ class WorkerPool:
             for start, chunk in _chunk_starts(list(items), self.size)
         )
         hook_at = time.monotonic() + HOOK_EVERY_S
+        watch_at = time.monotonic()
         try:
             while pending or any(w.running for w in self._workers):
                 for worker in self._workers:
                     if worker.ready and worker.running is None and pending:
                         self._start(worker, pending.popleft(), function)
-                self._receive(WATCH_S, stage, results)
-                self._watch(pending, stage, results)
+                if self._receive(WATCH_S, stage, results) or time.monotonic() >= watch_at:
+                    self._watch(pending, stage, results)
+                    watch_at = time.monotonic() + WATCH_S
                 if _wait_hook is not None and time.monotonic() >= hook_at:
                     _wait_hook()
                     hook_at = time.monotonic() + HOOK_EVERY_S
@@ -404,19 +406,23 @@ class WorkerPool:
         worker.running = _Running(task, _cpu_seconds_of(worker.process.pid or 0))
         worker.connection.send((function, task.items, _bounds.cpu_seconds))
 
-    def _receive(self, timeout: float, stage: str, results: dict) -> None:
+    def _receive(self, timeout: float, stage: str, results: dict) -> bool:
+        """Handle what the workers sent within `timeout`; True if a worker process ended."""
         connections = {w.connection: w for w in self._workers}
         sentinels = {w.process.sentinel: w for w in self._workers}
+        ended = False
         for ready in wait([*connections, *sentinels], timeout):
             worker = connections.get(ready)  # type: ignore[call-overload]
             if worker is None:
-                continue  # a death is handled by _watch, after its last messages are read
+                ended = True  # a death is handled by _watch, after its last messages are read
+                continue
             while worker.connection.poll():
                 try:
                     message = worker.connection.recv()
                 except (EOFError, OSError):
                     break
                 self._handle(worker, message, stage, results)
+        return ended
 
     def _handle(self, worker: _Worker, message: tuple, stage: str, results: dict) -> None:
         kind = message[0]

@@ -33,3 +33,24 @@ def test_bad_events_say_why() -> None:
 def test_missing_body_is_an_event_for_the_suite_to_judge() -> None:
     event = _decode(b'{"id": "a1", "title": "t"}')
     assert isinstance(event, ArticleEvent) and event.body is None
+
+
+def test_ingest_date_is_unknown_outside_the_calendar() -> None:
+    from newsflow.events import ingest_date_of
+
+    assert ingest_date_of(1_638_748_800_000) == "2021-12-06"
+    assert ingest_date_of(0) == "1970-01-01"
+    assert ingest_date_of(253_402_300_799_999) == "9999-12-31"
+    for hostile in (None, -1, -5_000, 253_402_300_800_000, 2**63 - 1, -(2**63)):
+        assert ingest_date_of(hostile) == "unknown"
+
+
+def test_unreadable_and_null_records_are_dead_letters() -> None:
+    from newsflow.events import decode
+    from newsflow.source import RawRecord
+
+    unreadable = decode(RawRecord("t", 0, 7, None, None, None, error="CorruptRecordError: bad header"))
+    assert isinstance(unreadable, Unparseable) and unreadable.kind == "unreadable_record"
+    assert "bad header" in unreadable.error
+    null = decode(RawRecord("t", 0, 8, 1, b"key", None))
+    assert isinstance(null, Unparseable) and null.kind == "no_value"

@@ -38,11 +38,29 @@ events = st.fixed_dictionaries(
         "published_at": st.text(max_size=30) | st.none(),
     },
 ).map(lambda e: json.dumps(e).encode())
+# Bodies shaped like issue 15's poison records, small enough for a generated batch: runs of one
+# tokenizer-hostile character, many quotes in one sentence, many sentences with no spaces.
+PROSE = "Officials in the capital said on Monday that the talks would resume next week. " * 4
+poison_bodies = st.one_of(
+    st.tuples(st.sampled_from("([{<'\"-.$"), st.integers(1, 3000)).map(lambda t: PROSE + t[0] * t[1]),
+    st.integers(1, 60).map(lambda n: PROSE + "Officials said " + ", ".join(f'"talk {i}"' for i in range(n)) + "."),
+    st.integers(1, 2000).map(lambda n: PROSE + "Yes.No." * n),
+)
+poison_events = st.builds(lambda i, body: json.dumps({"id": f"p{i}", "body": body}).encode(),
+                          st.integers(0, 10**6), poison_bodies)
 record_values = st.one_of(
     st.binary(max_size=300),
     json_values.map(lambda v: json.dumps(v).encode()),
     st.integers(min_value=33, max_value=5000).map(lambda n: ("[" * n + "]" * n).encode()),
     events,
+    poison_events,
+)
+# What the Kafka level can hand over besides a value: no value at all, a record the client could
+# not read (error set), and any timestamp a producer can write (none, negative, year 10000+).
+kafka_timestamps = st.none() | st.integers(min_value=-(2**63), max_value=2**63 - 1) | st.sampled_from(
+    [-1, 0, 253_402_300_800_000, 1_638_748_800_000])
+record_shapes = st.tuples(
+    st.none() | record_values, kafka_timestamps, st.none() | st.sampled_from(["CorruptRecordError: bad header key"]),
 )
 
 
@@ -62,6 +80,28 @@ def _check_batch(values: list[bytes], validator, output: Path) -> None:  # type:
 def test_generated_batches_never_crash_and_are_accounted(validator, values: list[bytes]) -> None:  # type: ignore[no-untyped-def]
     with tempfile.TemporaryDirectory() as folder:
         _check_batch(values, validator, Path(folder))
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.lists(record_shapes, min_size=1, max_size=6))
+def test_generated_kafka_records_never_crash_and_are_accounted(validator, shapes) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    records = [
+        replace(record, value=value, timestamp_ms=timestamp, error=error)
+        for record, (value, timestamp, error) in zip(
+            records_from_values([b""] * len(shapes), topic="fuzz"), shapes, strict=True)
+    ]
+    batch = Batch(records)
+    with tempfile.TemporaryDirectory() as folder:
+        output = Path(folder)
+        result = process_batch(batch, DedupIndex(), validator)
+        land_batch(output, result.tables, batch)
+        accounting = account(output)
+        assert accounting.doubled() == []
+        assert accounting.missing({("fuzz", 0): len(records)}) == []
+        unreadable = {r.offset for r in records if r.error or r.value is None}
+        assert unreadable <= {offset for _, _, offset in accounting.dead_letters}
 
 
 def test_ten_megabyte_body_and_script_only_html(validator, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -94,3 +134,23 @@ def test_secrets_are_redacted_from_kafka_python_debug_logs(caplog: pytest.LogCap
         admin_client.log.debug("Starting KafkaAdminClient with configuration: %s", options)
     assert "pw-in-config" not in caplog.text
     assert "'sasl_plain_password': '***'" in caplog.text
+
+
+def test_out_of_range_kafka_timestamps_land_and_quarantine(validator, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Year 10000, before 1970 and no timestamp at all: landed (date folder "unknown"), a
+    quarantined one too, and the dedup index is rebuilt from them on the next run."""
+    from dataclasses import replace
+
+    from newsflow.pipeline import dedup_index_from
+
+    good = json.dumps({"id": "ok", "body": "Officials said the talks would resume next week. " * 10}).encode()
+    short = json.dumps({"id": "short", "body": "Too short."}).encode()
+    records = records_from_values([good, short, good.replace(b'"ok"', b'"ok2"')], topic="ts")
+    stamps = [-5_000, 253_402_300_800_000 + 1, None]  # the quarantined one is in year 10000
+    batch = Batch([replace(r, timestamp_ms=t) for r, t in zip(records, stamps, strict=True)])
+    result = process_batch(batch, DedupIndex(), validator)
+    land_batch(tmp_path, result.tables, batch)
+    assert list((tmp_path / "articles" / "ingest_date=unknown").glob("*.parquet"))
+    assert account(tmp_path).missing({("ts", 0): 3}) == []
+    assert len(dedup_index_from(tmp_path).by_hash) == 1  # "ok2" is a copy of "ok"
+    assert account(tmp_path).quarantined
