@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -107,7 +108,12 @@ class DeltaSink:
         still records the batch's offsets, so the lake's position is the same in every table)."""
         if not batch.records:
             return []
-        return [self._land_table(name, tables.get(name), batch) for name in TABLES]
+        # The tables' commits are independent of each other (each is idempotent on its own), and
+        # delta-rs writes without the GIL: committing them side by side makes a batch's landing
+        # cost about one table's commit rather than eight.
+        with ThreadPoolExecutor(max_workers=len(TABLES), thread_name_prefix="land") as pool:
+            futures = [pool.submit(self._land_table, name, tables.get(name), batch) for name in TABLES]
+            return [future.result() for future in futures]
 
     def table(self, name: str) -> DeltaTable:
         """The table, created (with this group as its writer) if it does not exist, at its
