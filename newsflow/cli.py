@@ -161,21 +161,20 @@ def cmd_broker(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from newsflow.accounting import account
+    from newsflow.accounting import check_offsets
     from newsflow.lake import epochs_landed
 
     output = _output_folder(args)
     doubled_anywhere = False
     epochs = epochs_landed(output) or [0]
     for epoch in epochs:  # offsets restart with each epoch of a recreated topic's log
-        result = account(output, epoch)
-        doubled = result.doubled()
-        doubled_anywhere = doubled_anywhere or bool(doubled)
+        result = check_offsets(output, epoch)
+        doubled_anywhere = doubled_anywhere or bool(result.doubled)
         label = f"epoch {epoch}: " if len(epochs) > 1 else ""
-        print(f"{label}articles: {sum(result.articles.values())}  quarantined articles: "
-              f"{sum(result.quarantined.values())}  dead letters: {sum(result.dead_letters.values())}")
-        print(f"{label}offsets landed more than once: {len(doubled)}")
-        for offset in doubled[:20]:
+        print(f"{label}articles: {result.articles}  quarantined articles: {result.quarantined}  "
+              f"dead letters: {result.dead_letters}")
+        print(f"{label}offsets landed more than once: {len(result.doubled)}")
+        for offset in result.doubled[:20]:
             print(f"  {offset}")
     return 1 if doubled_anywhere else 0
 

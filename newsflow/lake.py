@@ -236,7 +236,17 @@ def data_files(table: DeltaTable, since: dt.date | None = None) -> Any:
 
     pruning = [(PARTITION_COLUMN, ">=", since.isoformat())] if since else None
     schema = pa.schema([f for f in table_schema(table) if f.name != PARTITION_COLUMN])
-    return ds.dataset(table.file_uris(file_pruning_predicate=pruning), format="parquet", schema=schema)
+    files = table.file_uris(file_pruning_predicate=pruning)
+    root = table.table_uri.rstrip("/")
+    if not is_object_store(root):
+        return ds.dataset(files, format="parquet", schema=schema)
+    # On object storage through delta-rs's own store (the same endpoint and credentials as the log).
+    import pyarrow.fs as pa_fs
+    from deltalake.fs import DeltaStorageHandler
+
+    filesystem = pa_fs.PyFileSystem(DeltaStorageHandler(root, storage_options(root)))
+    relative = [f[len(root) + 1:] if f.startswith(root + "/") else f for f in files]
+    return ds.dataset(relative, format="parquet", schema=schema, filesystem=filesystem)
 
 
 def read_table(

@@ -318,5 +318,8 @@ def dedup_index_from(output_dir: Any, window_days: int | None = None) -> DedupIn
     table = dedup_rows(output_dir, dedup_window_days() if window_days is None else window_days)
     ts = pc.cast(pc.cast(table["kafka_timestamp"], pa.timestamp("ms")), pa.int64())
     # Only the integer form goes to Python: a hostile timestamp (year 10000) has no datetime.
-    table = table.drop_columns(["kafka_timestamp"]).append_column("kafka_timestamp_ms", ts)
-    return DedupIndex.from_rows(table.to_pylist())
+    return DedupIndex.from_columns(
+        table["article_id"].to_pylist(), table["content_hash"].to_pylist(), table["simhash"].to_pylist(),
+        table["duplicate_of"].to_pylist(), ts.to_pylist(), table["kafka_topic"].to_pylist(),
+        table["kafka_partition"].to_pylist(), table["kafka_offset"].to_pylist(),
+    )

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -107,7 +108,13 @@ class DeltaSink:
         still records the batch's offsets, so the lake's position is the same in every table)."""
         if not batch.records:
             return []
-        return [self._land_table(name, tables.get(name), batch) for name in TABLES]
+        # The tables' commits are independent of each other (each is idempotent on its own), and
+        # most of their time is spent in delta-rs's Rust code and its I/O: side by side, a
+        # one-article batch measured a median of 40 ms and a p90 of 55 ms, against 50-90 ms and
+        # 130-150 ms one after the other.
+        with ThreadPoolExecutor(max_workers=len(TABLES), thread_name_prefix="land") as pool:
+            futures = [pool.submit(self._land_table, name, tables.get(name), batch) for name in TABLES]
+            return [future.result() for future in futures]
 
     def table(self, name: str) -> DeltaTable:
         """The table, created (with this group as its writer) if it does not exist, at its
@@ -137,12 +144,8 @@ class DeltaSink:
                 raise
             return DeltaTable(uri, storage_options=options)
 
-    def landed_offsets(self, name: str, partitions: list[tuple[str, int]]) -> dict[tuple[str, int], int]:
-        """The last offset of each partition landed in the table (partitions never landed are absent)."""
-        table = self.table(name)
-        return self._versions(table, partitions)
-
     def _versions(self, table: DeltaTable, partitions: list[tuple[str, int]]) -> dict[tuple[str, int], int]:
+        """The last offset of each partition landed in the table (partitions never landed are absent)."""
         versions = {tp: table.transaction_version(app_id(self.group, *tp, self.epoch)) for tp in partitions}
         return {tp: v for tp, v in versions.items() if v is not None}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sys
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -61,7 +62,7 @@ def _bands(value: int) -> list[tuple[int, int]]:
 Position = tuple[int, str, int, int]  # (timestamp_ms, topic, partition, offset)
 
 
-@dataclass
+@dataclass(slots=True)  # one per article in the window: tens of thousands at start-up
 class _Entry:
     article_id: str
     position: Position
@@ -120,14 +121,26 @@ class DedupIndex:
         return (best.article_id, "near") if best else None
 
     @classmethod
-    def from_rows(cls, rows: Iterable[dict]) -> DedupIndex:
+    def from_columns(
+        cls,
+        article_ids: Iterable[str],
+        content_hashes: Iterable[str | None],
+        simhashes: Iterable[int | None],
+        duplicate_of: Iterable[str | None],
+        timestamps_ms: Iterable[int | None],
+        topics: Iterable[str],
+        partitions: Iterable[int],
+        offsets: Iterable[int],
+    ) -> DedupIndex:
+        """The index of landed articles, given column by column (no dict per row: at start-up
+        the window can hold a hundred thousand articles)."""
         index = cls()
-        for row in rows:
-            if not row.get("content_hash"):
+        columns = (article_ids, content_hashes, simhashes, duplicate_of, timestamps_ms, topics, partitions, offsets)
+        for article_id, chash, sim, original_of, ts, topic, partition, offset in zip(*columns, strict=True):
+            if not chash:
                 continue
-            position = (int(row["kafka_timestamp_ms"] or 0), row["kafka_topic"], int(row["kafka_partition"]),
-                        int(row["kafka_offset"]))
-            index.remember(row["article_id"], position, row["content_hash"])
-            if row.get("duplicate_of") is None:
-                index.add(row["article_id"], position, row["content_hash"], int(row["simhash"] or 0))
+            position = (int(ts or 0), sys.intern(topic), int(partition), int(offset))
+            index.remember(article_id, position, chash)
+            if original_of is None:
+                index.add(article_id, position, chash, int(sim or 0))
         return index

@@ -73,3 +73,20 @@ def test_crash_between_tables_and_offsets_on_s3(
 
 def test_zombie_on_s3_lands_nothing_twice(broker: str, prefect_api: str, s3_lake: str, tmp_path: Path) -> None:
     run_zombie_scenario(broker, prefect_api, s3_lake, tmp_path, "STOP_AFTER_FENCE", "news.s3zombie")
+
+
+def test_readers_and_maintenance_through_the_log_on_s3(s3_lake: str) -> None:
+    import duckdb
+
+    from newsflow.accounting import account
+    from newsflow.lake import register_tables
+    from newsflow.maintain import maintain
+    from tests.unit.test_maintain import TODAY, _land_days
+
+    total = _land_days(s3_lake)
+    assert len(account(s3_lake).all_offsets) == total
+    reports = {r.table: r for r in maintain(s3_lake, today=TODAY, vacuum_retention_hours=0)}
+    assert (reports["dead_letters"].files_before, reports["dead_letters"].files_after) == (12, 6)
+    assert len(account(s3_lake).all_offsets) == total
+    con = register_tables(duckdb.connect(), s3_lake)
+    assert con.execute("SELECT count(*) FROM dead_letters").fetchone() == (total,)

@@ -30,7 +30,7 @@ def _dead_letters(batch: Batch) -> dict[str, pa.Table]:
     return {"dead_letters": to_table("dead_letters", rows)}
 
 
-def _land_days(output: Path, batches_per_day: int = 4, size: int = 5) -> int:
+def _land_days(output: str | Path, batches_per_day: int = 4, size: int = 5) -> int:
     offset = 0
     for day in range(3):  # 6, 7 December (closed) and 8 December (today)
         for _ in range(batches_per_day):
@@ -40,7 +40,7 @@ def _land_days(output: Path, batches_per_day: int = 4, size: int = 5) -> int:
     return offset
 
 
-def _offsets(output: Path) -> list[int]:
+def _offsets(output: str | Path) -> list[int]:
     return sorted(read_table(output, "dead_letters", columns=["kafka_offset"])["kafka_offset"].to_pylist())
 
 
