@@ -19,7 +19,6 @@ and HTML before it reaches an artifact, and cut to a bounded length in event pay
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import shutil
 import time
@@ -31,6 +30,8 @@ from uuid import UUID
 
 import pyarrow as pa
 
+from newsflow.config import _env_number
+
 if TYPE_CHECKING:
     from newsflow.config import Settings
     from newsflow.events import Unparseable
@@ -38,8 +39,16 @@ if TYPE_CHECKING:
     from newsflow.source import Batch
     from newsflow.tasks.validate import TableResult
 
-ARTIFACT_EVERY_BATCHES = int(os.environ.get("NEWSFLOW_ARTIFACT_EVERY_BATCHES", "5") or 5)
-DATA_DOCS_KEEP = int(os.environ.get("NEWSFLOW_DATA_DOCS_KEEP", "10") or 10)
+ARTIFACT_EVERY_BATCHES = 5
+DATA_DOCS_KEEP = 10
+
+
+def artifact_every_batches() -> int:
+    return max(1, _env_number("NEWSFLOW_ARTIFACT_EVERY_BATCHES", ARTIFACT_EVERY_BATCHES, int))
+
+
+def data_docs_keep() -> int:
+    return max(1, _env_number("NEWSFLOW_DATA_DOCS_KEEP", DATA_DOCS_KEEP, int))
 EVENT_REASONS = 20  # reasons per event payload, most frequent first
 EVENT_TEXT_CHARS = 300
 QUARANTINED = "newsflow.records.quarantined"
@@ -81,8 +90,10 @@ def run_docs_dir(output_dir: Path, run_name: str, now: dt.datetime | None = None
     return output_dir / "data_docs" / f"{stamp}-{safe}"
 
 
-def prune_data_docs(output_dir: Path, keep: int = DATA_DOCS_KEEP) -> list[Path]:
-    """Remove all but the newest `keep` runs' Data Docs folders; returns what was removed."""
+def prune_data_docs(output_dir: Path, keep: int | None = None) -> list[Path]:
+    """Remove all but the newest `keep` (NEWSFLOW_DATA_DOCS_KEEP) runs' Data Docs folders;
+    returns what was removed."""
+    keep = data_docs_keep() if keep is None else keep
     root = output_dir / "data_docs"
     if not root.is_dir():
         return []
@@ -147,11 +158,11 @@ class RunMonitor:
     whose data landed (a Prefect API hiccup is logged, not raised)."""
 
     def __init__(self, settings: Settings, source: Any, mode: str,
-                 every_batches: int = ARTIFACT_EVERY_BATCHES):
+                 every_batches: int | None = None):
         self.settings = settings
         self.source = source
         self.mode = mode
-        self.every_batches = max(1, every_batches)
+        self.every_batches = max(1, every_batches or artifact_every_batches())
         self.batches = 0
         self.records = 0
         self.articles = 0

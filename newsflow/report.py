@@ -118,6 +118,7 @@ def _tone(rows: list[tuple[Any, ...]]) -> str | None:
         return None
     import math
 
+    import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
 
     by_day = {r[0]: float(r[1]) for r in rows}
@@ -129,6 +130,9 @@ def _tone(rows: list[tuple[Any, ...]]) -> str | None:
         ax.plot(days, [by_day.get(d, math.nan) for d in days], color="#2c7a4b", linewidth=1.2)
     ax.plot(list(by_day), list(by_day.values()), "o", color="#2c7a4b", markersize=4)
     ax.axhline(0, color="#999999", linewidth=0.8)
+    # Whole days on the axis (a short span would otherwise get hourly ticks).
+    ax.xaxis.set_major_locator(mdates.DayLocator() if span <= 14 else mdates.AutoDateLocator(minticks=3))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d"))
     ax.set_title("Average tone per day (positive − negative %; no line across days without articles)")
     ax.set_ylabel("tone")
     fig.autofmt_xdate()

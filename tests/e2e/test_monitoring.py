@@ -128,6 +128,20 @@ def test_state_message_events_artifacts_and_idle_stream(  # type: ignore[no-unty
         tasks = _task_runs(prefect_server, stream_run["id"])
         print(f"task runs of a streaming run idle for {idle_s} s: {len(tasks)}")
         assert tasks == []
+        # Records arrive: the running stream shows its artifacts before it ends.
+        produce(broker, topic, [seed_event_bytes, b"{not json"])
+        live: dict[str, Any] = {}
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and not {"newsflow-ingest-counts", "newsflow-ingest-progress"} <= set(live):
+            live = {a["key"]: a for a in _post(prefect_server, "/artifacts/filter",
+                                                {"artifacts": {"flow_run_id": {"any_": [stream_run["id"]]}}})}
+            time.sleep(1)
+        assert {"newsflow-ingest-counts", "newsflow-ingest-progress", "newsflow-consumer-lag"} <= set(live)
+        assert _post(prefect_server, "/flow_runs/filter", {"flow_runs": {"id": {"any_": [stream_run["id"]]}}}
+                     )[0]["state"]["type"] == "RUNNING"
+        names = sorted(t["name"].rsplit("-", 1)[0] for t in _task_runs(prefect_server, stream_run["id"]))
+        print(f"task runs of the stream after its first batch: {names}")
+        assert set(names) <= STAGE_TASKS and "poll-batch" not in names
     finally:
         stream.send_signal(signal.SIGTERM)
         out, _ = stream.communicate(timeout=120)

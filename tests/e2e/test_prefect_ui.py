@@ -12,9 +12,36 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import wait_for_text
+from tests.e2e.test_readme_commands import readme_block
 from tests.integration.kafka_helpers import ROOT, produce
 
 pytestmark = [pytest.mark.browser, pytest.mark.kafka, pytest.mark.slow]
+
+
+async def _run_then_cancel(deployment: str, timeout_s: float = 180) -> str:
+    """Wait for the deployment's run to be RUNNING, cancel it, return its final state type."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+    from prefect.states import Cancelling
+
+    async with get_client() as client:
+        target = await client.read_deployment_by_name(deployment)
+        deadline = time.monotonic() + timeout_s
+        run = None
+        while time.monotonic() < deadline:
+            runs = await client.read_flow_runs(deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[target.id])))
+            run = runs[0] if runs else None
+            if run is not None and run.state is not None and run.state.is_running():
+                break
+            await asyncio.sleep(1)
+        assert run is not None and run.state is not None and run.state.is_running(), run
+        await client.set_flow_run_state(run.id, Cancelling())
+        while time.monotonic() < deadline:
+            run = await client.read_flow_run(run.id)
+            if run.state is not None and run.state.is_final():
+                return run.state.type.value
+            await asyncio.sleep(1)
+        return run.state.type.value if run.state else "NONE"
 
 
 def test_scheduled_deployment_run_and_artifact_show_in_the_ui(
@@ -54,6 +81,20 @@ def test_scheduled_deployment_run_and_artifact_show_in_the_ui(
                     return {a.key: a for a in found}
 
             by_key = asyncio.run(artifacts())
+
+            # The README's way to start the (paused) stream deployment, as written; then a cancel
+            # from the UI's side: the served run stops and is not left running or crashed.
+            start_stream = readme_block("Scheduled and streaming deployments")[-1]
+            assert start_stream == "prefect deployment run newsflow-ingest/stream"
+            bin_dir = tmp_path / "bin"
+            bin_dir.mkdir()
+            (bin_dir / "prefect").write_text(f'#!/bin/sh\nexec "{sys.executable}" -m prefect "$@"\n')
+            (bin_dir / "prefect").chmod(0o755)
+            started = subprocess.run(["bash", "-c", start_stream], env={**env, "PATH": f"{bin_dir}:{env['PATH']}"},
+                                     capture_output=True, text=True, timeout=120)
+            assert started.returncode == 0, started.stdout + started.stderr
+            stream_state = asyncio.run(_run_then_cancel("newsflow-ingest/stream"))
+            assert stream_state in {"CANCELLED", "COMPLETED"}, stream_state
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -1,7 +1,9 @@
 """The README's command blocks run as written (in a temp folder, on a free port instead of 9092,
-since this machine is shared). `ingest --mode stream` runs in tests/e2e/test_monitoring.py,
-`newsflow serve` in tests/e2e/test_prefect_ui.py, docker compose is checked by
-tests/unit/test_infra.py (no docker engine here)."""
+since this machine is shared). Elsewhere: `ingest --mode stream` in tests/e2e/test_monitoring.py;
+`prefect server start` (the prefect_server fixture), `newsflow serve` and
+`prefect deployment run newsflow-ingest/stream` in tests/e2e/test_prefect_ui.py; the interactive
+`newsflow sql` in tests/unit/test_cli.py; docker compose is checked by tests/unit/test_infra.py
+(no docker engine here)."""
 
 from __future__ import annotations
 
