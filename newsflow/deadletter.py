@@ -33,7 +33,7 @@ def dead_letter_rows(items: Sequence[Unparseable]) -> pa.Table:
             "kafka_topic": item.record.topic,
             "kafka_partition": item.record.partition,
             "kafka_offset": item.record.offset,
-            "kafka_timestamp": item.record.timestamp_ms,
+            "kafka_timestamp": item.record.table_timestamp_ms,
             "key": item.record.key,
             "value": item.record.value,
             "error_kind": item.kind,

@@ -114,7 +114,7 @@ def build_tables(
             "author": article.author,
             "site_name": article.site_name,
             "published_at": article.published_at,
-            "kafka_timestamp": event.record.timestamp_ms,
+            "kafka_timestamp": event.record.table_timestamp_ms,
             "ingested_at": ingested_at,
             "content_type": event.content_type,
             "language": article.language,

@@ -13,6 +13,11 @@ from newsflow.config import BatchLimits, KafkaSettings
 log = logging.getLogger(__name__)
 
 
+# The range of times the tables hold (year 1 to year 9999, in ms since 1970).
+_FIRST_TIMESTAMP_MS = -62_135_596_800_000
+_LAST_TIMESTAMP_MS = 253_402_300_799_999
+
+
 @dataclass(frozen=True)
 class RawRecord:
     """One consumed Kafka record, exactly as it arrived."""
@@ -31,6 +36,14 @@ class RawRecord:
     @property
     def size(self) -> int:
         return len(self.value or b"") + len(self.key or b"")
+
+    @property
+    def table_timestamp_ms(self) -> int | None:
+        """The Kafka timestamp as the tables keep it: None for "no timestamp" (-1) and for any
+        time outside years 1..9999, which Delta's microsecond timestamps (and most readers)
+        cannot hold: a producer's hostile clock must not fail the batch's landing."""
+        ts = self.timestamp_ms
+        return ts if ts is not None and ts != -1 and _FIRST_TIMESTAMP_MS <= ts <= _LAST_TIMESTAMP_MS else None
 
 
 @dataclass

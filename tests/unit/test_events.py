@@ -35,14 +35,13 @@ def test_missing_body_is_an_event_for_the_suite_to_judge() -> None:
     assert isinstance(event, ArticleEvent) and event.body is None
 
 
-def test_ingest_date_is_unknown_outside_the_calendar() -> None:
-    from newsflow.events import ingest_date_of
+def test_ingest_date_is_null_outside_the_calendar() -> None:
+    from newsflow.lake import ingest_dates
 
-    assert ingest_date_of(1_638_748_800_000) == "2021-12-06"
-    assert ingest_date_of(0) == "1970-01-01"
-    assert ingest_date_of(253_402_300_799_999) == "9999-12-31"
-    for hostile in (None, -1, -5_000, 253_402_300_800_000, 2**63 - 1, -(2**63)):
-        assert ingest_date_of(hostile) == "unknown"
+    days = ingest_dates([1_638_748_800_000, 0, 253_402_300_799_999]).to_pylist()
+    assert [str(d) for d in days] == ["2021-12-06", "1970-01-01", "9999-12-31"]
+    hostile = [None, -1, -5_000, 253_402_300_800_000, 2**63 - 1, -(2**63)]
+    assert ingest_dates(hostile).to_pylist() == [None] * len(hostile)
 
 
 def test_unreadable_and_null_records_are_dead_letters() -> None:
