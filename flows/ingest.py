@@ -288,6 +288,8 @@ def run_ingest(
     that was paused past its session lands nothing. The consumer is only ever used from this
     thread."""
     logger = get_run_logger()
+    guard = RunGuard(source)  # from here on, SIGINT/SIGTERM ask for a clean stop
+    guard.install()
     index = dedup_index_from(settings.output_dir)
     set_bounds(settings.bounds)
     start_workers(settings.workers)
@@ -296,8 +298,6 @@ def run_ingest(
     # the full collection after each batch (below) only walks what the batches left behind.
     gc.collect()
     gc.freeze()
-    guard = RunGuard(source)
-    guard.install()
     totals = RunTotals()
     started = time.monotonic()
     idle_since = time.monotonic()

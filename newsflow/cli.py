@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -95,11 +97,16 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from newsflow.flows.ingest import ingest
     from newsflow.prefect_api import prefect_api
 
-    with prefect_api():  # a temporary API that a Ctrl-C to the process group does not kill
-        ingest(mode=args.mode, max_batches=args.max_batches,
-               bootstrap_servers=settings.kafka.bootstrap_servers, topic=settings.kafka.topic,
-               group_id=settings.kafka.group_id, output_dir=str(settings.output_dir),
-               batch_records=args.batch_records)
+    # Until the flow installs its own handlers (newsflow.supervision), a stop request ends the
+    # start-up (main() made SIGTERM raise KeyboardInterrupt like SIGINT), with exit 0.
+    try:
+        with prefect_api():  # a temporary API that a Ctrl-C to the process group does not kill
+            ingest(mode=args.mode, max_batches=args.max_batches,
+                   bootstrap_servers=settings.kafka.bootstrap_servers, topic=settings.kafka.topic,
+                   group_id=settings.kafka.group_id, output_dir=str(settings.output_dir),
+                   batch_records=args.batch_records)
+    except KeyboardInterrupt:
+        print("newsflow: stopped while starting; nothing was read", file=sys.stderr)
     return 0
 
 
@@ -279,6 +286,8 @@ def main(argv: list[str] | None = None) -> int:
     for key, value in ENV_DEFAULTS.items():
         os.environ.setdefault(key, value)
     args = build_parser().parse_args(argv)
+    if args.command == "ingest" and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
     if args.kafka_debug:
         _log_kafka_to_stderr()
     try:
