@@ -374,6 +374,7 @@ def run_ingest(
                 logger.warning("no partitions assigned after %.0f s (does the topic exist?); stopping", idle)
                 break
             if mode == "drain" and idle > DRAIN_IDLE_LIMIT_S:
+                unlanded_work_error(totals)
                 logger.warning("no progress for %.0f s (broker unreachable?); stopping, nothing lost", idle)
                 break
             continue
