@@ -259,13 +259,13 @@ class UnlandedWork(RuntimeError):
 
 
 def unlanded_work_error(totals: RunTotals) -> None:
-    """Raise when this run read batches that it did not land (the group took their partitions
-    away) and now has no partitions: nothing is lost (their offsets were not committed), but a
-    drain that stops here has not done its work and must not report success."""
+    """Raise when a drain gives up (no partitions, or no progress) after reading batches that it
+    did not land (the group took their partitions away): nothing is lost (their offsets were not
+    committed), but the run has not done its work and must not report success."""
     if totals.redone_batches:
         raise UnlandedWork(
             f"{totals.redone_batches} batch(es) read by this run were not landed (the consumer group "
-            "took their partitions away) and no partition is assigned now; their offsets are not "
+            "took their partitions away) and the run is giving up; their offsets are not "
             "committed, so the next run reads them again"
         )
 
