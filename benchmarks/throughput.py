@@ -262,7 +262,7 @@ def main() -> None:
     events, _ = decode_batch(records_from_values(values))
     texts = [a.body or "" for a in clean_batch(events, DedupIndex(), 2_000_000) if a.analysable]
     # Warm-up on real texts, untimed: a worker's first long documents grow its memory pools.
-    if args.processes > 1:
+    if args.processes >= 1:  # worker processes (0 = this process)
         map_in_workers(count_tokens, [t for i in range(args.processes * 2) for t in texts[i::args.processes * 2][:3]],
                        args.processes)
     else:

@@ -238,13 +238,13 @@ class UnlandedWork(RuntimeError):
 
 
 def unlanded_work_error(totals: RunTotals) -> None:
-    """Raise when this run read batches that it did not land (the group took their partitions
-    away) and now has no partitions: nothing is lost (their offsets were not committed), but a
-    drain that stops here has not done its work and must not report success."""
+    """Raise when a drain gives up (no partitions, or no progress) after reading batches that it
+    did not land (the group took their partitions away): nothing is lost (their offsets were not
+    committed), but the run has not done its work and must not report success."""
     if totals.redone_batches:
         raise UnlandedWork(
             f"{totals.redone_batches} batch(es) read by this run were not landed (the consumer group "
-            "took their partitions away) and no partition is assigned now; their offsets are not "
+            "took their partitions away) and the run is giving up; their offsets are not "
             "committed, so the next run reads them again"
         )
 
@@ -269,6 +269,8 @@ def run_ingest(
     and when it lands anyway the tables' logs keep it from landing anything twice. The consumer
     is only ever used from this thread."""
     logger = get_run_logger()
+    guard = RunGuard(source)  # from here on, SIGINT/SIGTERM ask for a clean stop
+    guard.install()
     monitor = monitor or RunMonitor(settings, source, mode)
     if sink is None:
         sink = prepare_sink(settings.output_dir, settings.kafka.group_id, settings.kafka.topic)
@@ -280,8 +282,6 @@ def run_ingest(
     # the full collection after each batch (below) only walks what the batches left behind.
     gc.collect()
     gc.freeze()
-    guard = RunGuard(source)
-    guard.install()
     totals = RunTotals()
     started = time.monotonic()
     idle_since = time.monotonic()
@@ -363,6 +363,7 @@ def run_ingest(
                 logger.warning("no partitions assigned after %.0f s (does the topic exist?); stopping", idle)
                 break
             if mode == "drain" and idle > DRAIN_IDLE_LIMIT_S:
+                unlanded_work_error(totals)
                 logger.warning("no progress for %.0f s (broker unreachable?); stopping, nothing lost", idle)
                 break
             continue

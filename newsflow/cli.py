@@ -6,7 +6,9 @@ import argparse
 import datetime as dt
 import logging
 import os
+import signal
 import sys
+import threading
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -114,6 +116,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from newsflow.prefect_api import prefect_api
 
     # A lake this group may not write, or a recreated topic, is a situation to decide, not a crash.
+    # Until the flow installs its own handlers (newsflow.supervision), a stop request ends the
+    # start-up (main() made SIGTERM raise KeyboardInterrupt like SIGINT), with exit 0.
     try:
         check_tables(settings.output_dir, settings.kafka.group_id)  # before Prefect starts
         with prefect_api():  # a temporary API that a Ctrl-C to the process group does not kill
@@ -123,6 +127,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                    batch_records=args.batch_records, new_epoch=args.new_epoch)
     except LakeError as exc:
         raise CliError(str(exc)) from exc
+    except KeyboardInterrupt:
+        print("newsflow: stopped while starting; nothing was read", file=sys.stderr)
     return 0
 
 
@@ -429,6 +435,8 @@ def main(argv: list[str] | None = None) -> int:
     for key, value in ENV_DEFAULTS.items():
         os.environ.setdefault(key, value)
     args = build_parser().parse_args(argv)
+    if args.command == "ingest" and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
     if args.kafka_debug:
         _log_kafka_to_stderr()
     try:

@@ -40,6 +40,10 @@ class KafkaSettings:
     # kafka-python joins a group in about half the session timeout; 6 s keeps start-up short.
     session_timeout_ms: int = 6000
     heartbeat_interval_ms: int = 1500
+    # A member that does not poll for this long leaves the group. The flow polls (partitions
+    # paused) every few seconds while a batch works (newsflow.supervision), so a slow batch never
+    # reaches it; a record's CPU budget (NEWSFLOW_RECORD_CPU_S) stays far below it anyway.
+    max_poll_interval_ms: int = 600_000
     security_protocol: str = "PLAINTEXT"
     ssl_cafile: str | None = None
     ssl_certfile: str | None = None
@@ -166,6 +170,7 @@ def settings_from_env(**overrides: Any) -> Settings:
         group_id=env.get("NEWSFLOW_GROUP", DEFAULT_GROUP),
         dead_letter_topic=env.get("NEWSFLOW_DLQ_TOPIC") or None,
         session_timeout_ms=_env_number("NEWSFLOW_SESSION_TIMEOUT_MS", 6000, int),
+        max_poll_interval_ms=_env_number("NEWSFLOW_MAX_POLL_INTERVAL_MS", KafkaSettings.max_poll_interval_ms, int),
         security_protocol=env.get("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT"),
         ssl_cafile=env.get("KAFKA_SSL_CAFILE") or None,
         ssl_certfile=env.get("KAFKA_SSL_CERTFILE") or None,

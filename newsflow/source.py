@@ -174,8 +174,7 @@ class KafkaSource:
             allow_auto_create_topics=False,
             session_timeout_ms=settings.session_timeout_ms,
             heartbeat_interval_ms=settings.heartbeat_interval_ms,
-            # A batch is processed between polls; NLP on a full batch must fit in this.
-            max_poll_interval_ms=600_000,
+            max_poll_interval_ms=settings.max_poll_interval_ms,
             # Article events are large (HTML pages run to hundreds of KB): fetch more per request.
             max_partition_fetch_bytes=16 * 1024 * 1024,
             fetch_max_bytes=64 * 1024 * 1024,

@@ -126,6 +126,25 @@ def test_each_poison_record_costs_itself(broker: str, prefect_api: str, tmp_path
     assert "'records': 0" in second.stdout + second.stderr
 
 
+def test_a_batch_slower_than_the_poll_interval_keeps_its_membership(
+    broker: str, prefect_api: str, tmp_path: Path
+) -> None:
+    """A record that takes longer than the consumer's max poll interval (8 s here) but stays
+    within its CPU budget: the flow polls with its partitions paused while the batch works, so the
+    member is not evicted, the batch lands the first time and nothing is read twice."""
+    topic, output = "news.slow", tmp_path / "out"
+    values = [good_article(0), quotes_in_one_sentence(), good_article(1)]  # about 11 s of CPU
+    expected = produce(broker, topic, values, partitions=1)
+    env = ingest_env(prefect_api, 1, NEWSFLOW_MAX_POLL_INTERVAL_MS="8000", NEWSFLOW_RECORD_CPU_S="60",
+                     NEWSFLOW_WORKERS="2")
+    result = subprocess.run(ingest_command(broker, topic, output, batch_records=10), cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert "'redone_batches': 0" in result.stdout + result.stderr
+    assert_accounted(output, expected, len(values))
+    assert "poison-quotes" in read_table(output, "articles")["article_id"].to_pylist()
+
+
 def _group_alive(pgid: int) -> bool:
     try:
         os.killpg(pgid, 0)

@@ -100,3 +100,33 @@ def test_wait_hook_can_abandon_a_map(pool: WorkerPool) -> None:
         pool.map(behave, ["spin", "spin"], "extract")
     assert time.monotonic() - started < 5
     assert _kinds(pool.map(behave, ["a"], "extract")) == ["A"]  # busy workers were replaced
+
+
+def test_a_stop_request_abandons_the_batch_and_keep_alive_is_paced() -> None:
+    from newsflow.supervision import RunGuard, StopRequested
+
+    class CountingSource:
+        kept_alive = 0
+
+        def keep_alive(self) -> None:
+            self.kept_alive += 1
+
+    source = CountingSource()
+    guard = RunGuard(source)  # type: ignore[arg-type]
+    with guard.working():
+        guard.tick()  # right after the start: no keep-alive poll yet
+    assert source.kept_alive == 0
+    guard._kept_alive -= 10  # as if the batch had been working for 10 s
+    guard.tick()
+    assert source.kept_alive == 1
+    guard._handle(signal.SIGTERM, None)
+    with pytest.raises(StopRequested, match="SIGTERM"), guard.working():
+        pass
+
+
+def test_drain_does_not_report_success_for_batches_it_did_not_land() -> None:
+    from newsflow.flows.ingest import RunTotals, UnlandedWork, unlanded_work_error
+
+    unlanded_work_error(RunTotals())  # nothing read and not landed: an ordinary stop
+    with pytest.raises(UnlandedWork, match="not landed"):
+        unlanded_work_error(RunTotals(redone_batches=2))
