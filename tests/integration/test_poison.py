@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 import pytest
 
 from newsflow.broker import ensure_topics
-from newsflow.sink import read_table
+from newsflow.lake import read_table
 from tests.integration.kafka_helpers import ROOT, assert_accounted, ingest_command, ingest_env, produce
 from tests.poison_records import (
     good_article,
@@ -74,7 +74,7 @@ def test_each_poison_record_costs_itself(broker: str, prefect_api: str, tmp_path
     for n, value in enumerate(poison.values(), start=1):
         sends += [{"value": value}, {"value": good_article(n)}]
     sends += [
-        {"value": good_article(10), "timestamp_ms": YEAR_10000_MS},  # year 10000: lands, folder "unknown"
+        {"value": good_article(10), "timestamp_ms": YEAR_10000_MS},  # year 10000: lands, no ingest_date
         {"value": good_article(11)},
         {"value": None, "key": b"tombstone"},  # a null value
         {"value": good_article(12)},
@@ -112,12 +112,15 @@ def test_each_poison_record_costs_itself(broker: str, prefect_api: str, tmp_path
     assert dead[offsets[13]]["error_kind"] == "unreadable_record"
     assert "CorruptRecordError" in dead[offsets[13]]["error"]
     assert set(dead) == {offsets[11], offsets[13]}
-    # The year-10000 record is an ordinary article (landing derives every record's date folder:
-    # that raised before); its Kafka timestamp is kept as it came.
+    # The year-10000 record is an ordinary article (landing derives every record's date
+    # partition: that raised before); a time past year 9999 is not kept in the tables (readers
+    # and Python's datetime cannot hold it), the record stays traceable by its offset.
     landed = read_table(output, "articles")
     stamps = dict(zip(landed["article_id"].to_pylist(),
                       pc.cast(landed["kafka_timestamp"], pa.int64()).to_pylist(), strict=True))
-    assert stamps["good-00010"] == YEAR_10000_MS
+    assert stamps["good-00010"] is None
+    dates = dict(zip(landed["article_id"].to_pylist(), landed["ingest_date"].to_pylist(), strict=True))
+    assert dates["good-00010"] is None and dates["good-00000"] is not None
 
     files = sorted((p, p.stat().st_mtime_ns) for p in output.rglob("*.parquet"))
     second = run(broker, topic, output, prefect_api)
