@@ -74,6 +74,21 @@ _HONORIFICS = {
     "senator", "sen.", "rep.", "gov.", "governor", "mayor", "judge", "prof.", "professor", "king",
     "queen", "prince", "princess", "pope", "general", "gen.", "colonel", "col.", "captain",
 }
+# Words a number belongs to in a name ("Interstate 95", "Route 66", "Flight 103").
+_NUMBERED = {
+    "interstate", "route", "highway", "hwy", "road", "flight", "channel", "apollo", "formula",
+    "terminal", "gate", "pier", "platform", "building", "district", "ward", "precinct", "unit",
+    "studio", "school", "station", "exit", "lane", "runway", "camp", "area", "zone", "sector",
+}
+# Last words that make a name a place or a structure, not a person or a body.
+_PLACE_HEADS = {
+    "street": "FAC", "st.": "FAC", "avenue": "FAC", "ave.": "FAC", "road": "FAC", "rd.": "FAC",
+    "boulevard": "FAC", "blvd.": "FAC", "drive": "FAC", "lane": "FAC", "highway": "FAC",
+    "bridge": "FAC", "square": "FAC", "airport": "FAC", "park": "LOC", "lake": "LOC",
+    "river": "LOC", "creek": "LOC", "mountain": "LOC", "mountains": "LOC", "island": "LOC",
+    "islands": "LOC", "valley": "LOC", "bay": "LOC", "county": "GPE", "parish": "GPE",
+    "township": "GPE", "province": "GPE",
+}
 # Month and day names a model pulls into a following name ("Sept Brent"); not "Jan", "May".
 _CALENDAR = {
     "jan.", "january", "feb.", "february", "mar.", "march", "apr.", "april", "jun.", "june",
@@ -244,9 +259,10 @@ def _trim(doc: Doc, start: int, end: int, label: str) -> tuple[int, int]:
             break
     while end > start:
         t = doc[end - 1]
+        numbered = end - start > 1 and doc[end - 2].lower_ in _NUMBERED  # "Interstate 95"
         if (t.is_punct and t.text not in (".",)) or t.is_space or t.lower_ in ("'s", "’s", "'", "’") \
                 or _is_lower_word(t) or (t.lower_ in _PARTICLES and t.lower_ != "'s") \
-                or (not keep_numbers and _NUMBERISH.match(t.text)):
+                or (not keep_numbers and not numbered and _NUMBERISH.match(t.text)):
             end -= 1
         elif t.text == "." and end - start > 1 and not doc[end - 2].is_upper and len(doc[end - 2]) > 1:
             end -= 1  # a full stop after a word, not an initial or "Corp."
@@ -277,7 +293,7 @@ def _pieces(ent: Span) -> list[tuple[int, int]]:
         elif not inner:
             cut = False
         elif text.isdigit():
-            cut = not keep_numbers
+            cut = not keep_numbers and doc[i - 1].lower_ not in _NUMBERED
         elif text in ("'s", "’s", "'S", "’S"):
             cut = True
         elif text.lower() in ("and", "&"):
@@ -469,6 +485,8 @@ def _retype(doc: Doc, text: str, mentions: list[_Raw], sports: bool) -> None:
         elif team_label and sports and kind in ("city", "town", "admin1", "region") \
                 and _acts_as_team(doc, text, m.start, m.end):
             m.label, m.confident = "ORG", True
+        elif m.label in ("PERSON", "ORG") and m.end - m.start > 1 and doc[m.end - 1].lower_ in _PLACE_HEADS:
+            m.label, m.confident = _PLACE_HEADS[doc[m.end - 1].lower_], True  # "Clinton Street", "Knox Park"
         elif m.label in ("ORG", "GPE", "LOC") and _athlete_with_country(doc, m, words):
             m.label, m.confident = "PERSON", True
         else:

@@ -121,7 +121,9 @@ def _title(word: str) -> str:
 
 def _recase(word: str, evidence: dict[str, Counter[str]], proper: frozenset[str]) -> str:
     if word.endswith(".") and word.count(".") == 1 and len(word) > 2:
-        return _recase(word[:-1], evidence, proper) + "."  # "CORP." as "Corp" is written
+        # An abbreviation with a full stop ("ST.", "CORP.", "MT.") is written capitalised.
+        forms = evidence.get(word[:-1].lower())
+        return (forms.most_common(1)[0][0] if forms else _title(word[:-1])) + "."
     lower = word.lower()
     forms = evidence.get(lower)
     if forms:
@@ -158,7 +160,14 @@ def _recase_segment(
                 break
         else:
             w = words[i]
-            out.append(segment[position : w.start()] + _recase(w.group(0), evidence, proper))
+            word = w.group(0)
+            previous = words[i - 1].group(0) if i else ""
+            if previous.endswith(".") and previous.count(".") == 1 and len(previous) <= 4 \
+                    and segment[words[i - 1].end() : w.start()] == " " and word.lower() not in evidence:
+                recased = _title(word)  # after "ST." or "MT.": a name
+            else:
+                recased = _recase(word, evidence, proper)
+            out.append(segment[position : w.start()] + recased)
             position, i = w.end(), i + 1
     out.append(segment[position:])
     return "".join(out)

@@ -140,3 +140,14 @@ def test_capitalised_subheadings_are_not_taken_for_acronyms() -> None:
         "Questionable medical claims — For years, the doctor faced charges.",
         "Regulators stepped in — His medical claims drew the regulators in Ottawa.",
     ]
+
+
+def test_streets_parks_and_numbered_roads_are_places() -> None:
+    found = _by_text(_entities(
+        "Crews closed Jefferson Street and Willow Creek Park after the crash on Interstate 64 near Lexington."))
+    assert found.get("Jefferson Street") == "FAC" and found.get("Willow Creek Park") in ("FAC", "LOC")
+    assert any(text.startswith("Interstate 64") for text in found)
+
+
+def test_abbreviations_with_a_full_stop_are_capitalised_in_capital_lines() -> None:
+    assert normalise_case("ST. PAUL, Minn. - Snow fell.").startswith("St. Paul, Minn.")
