@@ -26,6 +26,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import unquote
 
 import pyarrow.parquet as pq
 
@@ -145,15 +146,28 @@ class CpuBudget:
 
 
 def landed_events(out: Path) -> int:
-    """Events accounted for so far: landed articles plus quarantined articles."""
-    landed = sum(pq.read_metadata(path).num_rows for path in out.glob("articles/*/*.parquet"))
-    for path in out.glob("quarantine/*/*.parquet"):
-        landed += pq.read_table(path, columns=["table_name"])["table_name"].to_pylist().count("articles")
-    return landed
+    """Events accounted for so far: landed articles plus quarantined articles (through the log)."""
+    from newsflow.accounting import check_offsets
+
+    result = check_offsets(out, 0)
+    return result.articles + result.quarantined
+
+
+def commit_times(table_dir: Path) -> dict[str, float]:
+    """Each data file the articles log added, with the time its commit made it visible (the
+    commit file's mtime): files on disk that no commit names are not rows of the table."""
+    added: dict[str, float] = {}
+    for commit in sorted((table_dir / "_delta_log").glob("*.json")):
+        for line in commit.read_text().splitlines():
+            action = json.loads(line)
+            if "add" in action:
+                added[unquote(action["add"]["path"])] = commit.stat().st_mtime
+    return added
 
 
 def streaming_latency(bootstrap: str, values: list[bytes], rate: float, processes: int) -> list[float]:
-    """Seconds from produce (record timestamp) to the Parquet rename, per article, in stream mode."""
+    """Seconds from produce (record timestamp) to the Delta commit that made the row visible, per
+    article, in stream mode."""
     import subprocess
     import sys
 
@@ -175,7 +189,7 @@ def streaming_latency(bootstrap: str, values: list[bytes], rate: float, processe
         warm_up_id = json.loads(values[0])["id"]
         producer.send(topic, values[0]).get(timeout=30)  # warm-up: wait until the consumer lands it
         deadline = time.monotonic() + 180
-        while not list(Path(out).glob("articles/*/*.parquet")) and time.monotonic() < deadline:
+        while landed_events(Path(out)) == 0 and time.monotonic() < deadline:
             time.sleep(0.2)
         started = time.monotonic()
         for i, value in enumerate(values[1:]):
@@ -188,9 +202,8 @@ def streaming_latency(bootstrap: str, values: list[bytes], rate: float, processe
         ingest.terminate()
         ingest.wait(timeout=120)
         latencies = []
-        for path in Path(out).glob("articles/*/*.parquet"):
-            landed_at = path.stat().st_mtime  # the rename that made the file visible
-            for row in pq.read_table(path, columns=["article_id", "kafka_timestamp"]).to_pylist():
+        for name, landed_at in commit_times(Path(out) / "articles").items():
+            for row in pq.read_table(Path(out) / "articles" / name, columns=["article_id", "kafka_timestamp"]).to_pylist():
                 if row["article_id"] != warm_up_id:
                     latencies.append(landed_at - row["kafka_timestamp"].timestamp())
         return sorted(latencies)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -313,13 +313,30 @@ def epochs_landed(output: str | os.PathLike[str], names: Iterable[str] = ACCOUNT
     return sorted(found)
 
 
-def dedup_rows(output: str | os.PathLike[str], window_days: int, today: dt.date | None = None) -> pa.Table:
+DEDUP_COLUMNS = ["article_id", "content_hash", "simhash", "duplicate_of", "kafka_timestamp",
+                 "kafka_topic", "kafka_partition", "kafka_offset"]
+
+
+def dedup_batches(
+    output: str | os.PathLike[str], window_days: int, today: dt.date | None = None
+) -> Iterator[pa.RecordBatch]:
     """The fingerprint columns of the articles of the last `window_days` days, for the dedup
-    index: start-up reads neither bodies nor the whole history."""
+    index, one file's batches at a time: start-up reads neither bodies nor the whole history,
+    and never holds the whole window as Arrow and Python objects at once."""
+    table = open_table(output, "articles")
+    if table is None:
+        return
     since = (today or dt.datetime.now(dt.UTC).date()) - dt.timedelta(days=window_days)
-    columns = ["article_id", "content_hash", "simhash", "duplicate_of", "kafka_timestamp",
-               "kafka_topic", "kafka_partition", "kafka_offset"]
-    return read_table(output, "articles", columns=columns, since=since)
+    schema = _read_schema("articles", DEDUP_COLUMNS)
+    for batch in data_files(table, since).to_batches(columns=DEDUP_COLUMNS, batch_readahead=0, fragment_readahead=1):
+        yield pa.RecordBatch.from_arrays([batch.column(c).cast(schema.field(c).type) for c in DEDUP_COLUMNS],
+                                         schema=schema)
+
+
+def dedup_rows(output: str | os.PathLike[str], window_days: int, today: dt.date | None = None) -> pa.Table:
+    """dedup_batches() as one table."""
+    return pa.Table.from_batches(list(dedup_batches(output, window_days, today)),
+                                 schema=_read_schema("articles", DEDUP_COLUMNS))
 
 
 def dedup_window_days() -> int:

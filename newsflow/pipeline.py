@@ -312,14 +312,17 @@ def process_batch(
 def dedup_index_from(output_dir: Any, window_days: int | None = None) -> DedupIndex:
     """Rebuild the duplicate index from the fingerprints of the articles landed in the last
     `window_days` days (NEWSFLOW_DEDUP_WINDOW_DAYS, default 30): start-up reads a few columns of a
-    recent window, however long the history."""
-    from newsflow.lake import dedup_rows, dedup_window_days
+    recent window, file by file, however long the history."""
+    from newsflow.lake import dedup_batches, dedup_window_days
 
-    table = dedup_rows(output_dir, dedup_window_days() if window_days is None else window_days)
-    ts = pc.cast(pc.cast(table["kafka_timestamp"], pa.timestamp("ms")), pa.int64())
-    # Only the integer form goes to Python: a hostile timestamp (year 10000) has no datetime.
-    return DedupIndex.from_columns(
-        table["article_id"].to_pylist(), table["content_hash"].to_pylist(), table["simhash"].to_pylist(),
-        table["duplicate_of"].to_pylist(), ts.to_pylist(), table["kafka_topic"].to_pylist(),
-        table["kafka_partition"].to_pylist(), table["kafka_offset"].to_pylist(),
-    )
+    # Only the integer form of a timestamp goes to Python: a hostile one (year 10000) has no datetime.
+    index = DedupIndex()
+    for batch in dedup_batches(output_dir, dedup_window_days() if window_days is None else window_days):
+        ts = pc.cast(pc.cast(batch.column("kafka_timestamp"), pa.timestamp("ms")), pa.int64())
+        index.extend(
+            batch.column("article_id").to_pylist(), batch.column("content_hash").to_pylist(),
+            batch.column("simhash").to_pylist(), batch.column("duplicate_of").to_pylist(), ts.to_pylist(),
+            batch.column("kafka_topic").to_pylist(), batch.column("kafka_partition").to_pylist(),
+            batch.column("kafka_offset").to_pylist(),
+        )
+    return index

@@ -37,11 +37,11 @@ def test_wheel_installs_without_generic_top_level_names_and_runs_the_demo(tmp_pa
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"
-    # Without PYTHONPATH: a source tree on it (with the newsflow.egg-info a wheel build leaves there)
-    # would make pip think newsflow is already installed and skip the wheel.
-    clean_env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    # Without the outer PYTHONPATH: a checkout on it (with the newsflow.egg-info a wheel build
+    # leaves there) makes pip think newsflow is installed already, and it installs nothing.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHONPATH", "PREFECT_API", "NEWSFLOW_"))}
     subprocess.run([str(python), "-m", "pip", "install", "--no-deps", "--no-index", "-q", str(wheel)],
-                   check=True, timeout=300, env=clean_env)
+                   check=True, timeout=300, env=env)
     site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                           check=True, capture_output=True, text=True).stdout.strip()
     # A plain path line: the outer environment's own .pth files (its editable newsflow) are not read.
@@ -49,7 +49,6 @@ def test_wheel_installs_without_generic_top_level_names_and_runs_the_demo(tmp_pa
 
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHONPATH", "PREFECT_API", "NEWSFLOW_"))}
     where = subprocess.run([str(python), "-c", "import newsflow; print(newsflow.__file__)"], cwd=elsewhere,
                            env=env, check=True, capture_output=True, text=True).stdout
     assert where.startswith(site)
