@@ -40,8 +40,11 @@ unit: install
 lint: install
 	$(BIN)/ruff check . && $(BIN)/mypy -p newsflow
 
+# Throughput beside bare spaCy, then the lake: start-up against 1k/100k/1M-article histories and a
+# simulated streaming day before and after `newsflow maintain`.
 bench: install
 	$(BIN)/python benchmarks/throughput.py
+	$(BIN)/python benchmarks/lake.py
 
 eval: install
 	$(BIN)/python benchmarks/quality.py
