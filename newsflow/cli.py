@@ -168,7 +168,8 @@ def cmd_broker(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from newsflow.accounting import check_offsets
-    from newsflow.lake import epochs_landed
+    from newsflow.lake import epochs_landed, files_outside_log
+    from newsflow.sqlshell import safe_text
 
     output = _output_folder(args)
     doubled_anywhere = False
@@ -182,6 +183,12 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"{label}offsets landed more than once: {len(result.doubled)}")
         for offset in result.doubled[:20]:
             print(f"  {offset}")
+    outside = files_outside_log(output)
+    if outside:
+        print(f"files in the table folders that no table's log references (every reader skips them; "
+              f"`newsflow maintain` vacuums unreferenced files after a week): {len(outside)}")
+        for path in outside[:20]:
+            print(f"  {safe_text(str(path))}")
     return 1 if doubled_anywhere else 0
 
 

@@ -333,6 +333,27 @@ def dedup_batches(
                                          schema=schema)
 
 
+def files_outside_log(output: str | os.PathLike[str], names: Iterable[str] = TABLES) -> list[Path]:
+    """Files in a local lake's table folders that the tables' logs do not reference: data files
+    that compaction replaced (until `maintain` vacuums them), files of a commit that failed, or
+    foreign files (a 0-byte `.parquet`, an editor's backup). Every reader goes through the log and
+    skips them; `newsflow check` names them. Not listed for object storage (a full listing)."""
+    if is_object_store(output):
+        return []
+    outside: list[Path] = []
+    for name in names:
+        table = open_table(output, name)
+        folder = Path(output) / name
+        if table is None or not folder.is_dir():
+            continue
+        referenced = {Path(uri.removeprefix("file://")).resolve() for uri in table.file_uris()}
+        for path in folder.rglob("*"):
+            if path.is_file() and "_delta_log" not in path.relative_to(folder).parts \
+                    and path.resolve() not in referenced:
+                outside.append(path)
+    return sorted(outside)
+
+
 def dedup_rows(output: str | os.PathLike[str], window_days: int, today: dt.date | None = None) -> pa.Table:
     """dedup_batches() as one table."""
     return pa.Table.from_batches(list(dedup_batches(output, window_days, today)),

@@ -62,7 +62,7 @@ def test_check_and_sql_refuse_a_missing_folder(tmp_path, capsys: pytest.CaptureF
         assert "missing: no such folder" in capsys.readouterr().err
 
 
-def _land_articles(output, titles: list[str]) -> None:  # type: ignore[no-untyped-def]
+def _land_articles(output, titles: list[str], fingerprinted: bool = False) -> None:  # type: ignore[no-untyped-def]
     """Land articles rows through the sink, as ingest does (whatever format the sink writes)."""
     import datetime as dt
 
@@ -75,7 +75,8 @@ def _land_articles(output, titles: list[str]) -> None:  # type: ignore[no-untype
     batch = Batch(records_from_values([b"{}"] * len(titles), topic="news"))
     now = dt.datetime.now(dt.UTC)
     rows = [{"article_id": f"a{i}", "title": title, "ingested_at": now, "body_chars": 0, "word_count": 0,
-             "pipeline_version": "test", "kafka_topic": "news", "kafka_partition": 0, "kafka_offset": i}
+             "pipeline_version": "test", "kafka_topic": "news", "kafka_partition": 0, "kafka_offset": i,
+             **({"content_hash": f"hash-{i}", "simhash": i} if fingerprinted else {})}
             for i, title in enumerate(titles)]
     land_batch(output, {"articles": pa.Table.from_pylist(rows, schema=ARTICLES)}, batch)
 
@@ -139,3 +140,24 @@ def test_not_kafka_fails_fast_with_one_line_of_advice(tmp_path, capsys: pytest.C
             assert err.count("\n") == 1 and "did not answer as a Kafka broker" in err and "newsflow broker" in err
     finally:
         server.shutdown()
+
+
+def test_foreign_and_empty_table_files_are_skipped_and_named(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+    """A 0-byte .parquet (a full disk) and a foreign file in a table's folder are outside its log:
+    ingest's start-up, check, sql and the report read through the log and skip them; check names them."""
+    from newsflow.pipeline import dedup_index_from
+    from newsflow.report import build_report
+
+    _land_articles(tmp_path, ["one", "two"], fingerprinted=True)
+    day = next((tmp_path / "articles").glob("ingest_date=*"))
+    (day / "part-00000-left-by-a-full-disk.parquet").write_bytes(b"")
+    (tmp_path / "articles" / "notes.txt").write_text("not a table file")
+
+    assert len(dedup_index_from(tmp_path).by_id) == 2
+    assert main(["check", "--output", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "no table's log references" in out
+    assert "part-00000-left-by-a-full-disk.parquet" in out and "notes.txt" in out
+    assert main(["sql", "SELECT count(*) AS n FROM articles", "--output", str(tmp_path)]) == 0
+    assert "(1 row)" in capsys.readouterr().out
+    assert build_report(tmp_path, tmp_path / "report.html").exists()
