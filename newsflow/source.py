@@ -186,25 +186,31 @@ class KafkaSource:
     def _assigned(self, assigned: Iterable[Any]) -> None:
         self._generation += 1
         partitions = set(assigned)
-        if self._resume_at is not None and partitions:
-            # Looking up committed offsets takes a request, which the listener may not make (it
-            # runs on the client's IO thread): the partitions wait, paused, for poll_batch.
+        if partitions:
+            # Every assigned partition restarts where the group committed it: kafka-python keeps
+            # the fetch position of a partition assigned to it again, which would skip the records
+            # of a batch read before the rebalance and not landed. Looking up committed offsets
+            # takes a request, which the listener may not make (it runs on the client's IO thread):
+            # the partitions wait, paused, for poll_batch.
             self._consumer.pause(*partitions)
             self._unchecked |= partitions
 
     def _resume_unchecked(self) -> None:
-        """Start each newly assigned partition: at its committed offset, or where the lake stands
-        if it has none (a new group, offsets expired), or by auto_offset_reset if neither."""
-        if not self._unchecked or self._resume_at is None:
+        """Start each newly assigned partition at its committed offset; without one (a new group,
+        offsets expired) where the lake stands, or by auto_offset_reset if neither is known."""
+        if not self._unchecked:
             return
         partitions, self._unchecked = self._unchecked & self._consumer.assignment(), set()
         for tp in partitions:
-            if self._consumer.committed(tp) is None:
-                position = self._resume_at(tp.topic, tp.partition)
-                if position is not None:
-                    log.warning("%s partition %d has no committed offset: resuming at %d, where the lake "
-                                "stands", tp.topic, tp.partition, position)
-                    self._consumer.seek(tp, position)
+            committed = self._consumer.committed(tp)
+            if committed is not None:
+                self._consumer.seek(tp, committed)
+                continue
+            position = self._resume_at(tp.topic, tp.partition) if self._resume_at is not None else None
+            if position is not None:
+                log.warning("%s partition %d has no committed offset: resuming at %d, where the lake "
+                            "stands", tp.topic, tp.partition, position)
+                self._consumer.seek(tp, position)
         self._consumer.resume(*partitions)
 
     def is_current(self, batch: Batch) -> bool:
@@ -381,7 +387,10 @@ class KafkaSource:
         except KafkaError as exc:  # the broker is unreachable for now: the next tick tries again
             log.warning("keep-alive poll failed: %s", exc)
         finally:
-            self._consumer.resume(*[tp for tp in assignment if tp in self._consumer.assignment()])
+            # Not the partitions a rebalance inside this poll assigned: they wait for their
+            # committed offsets (_resume_unchecked).
+            self._consumer.resume(*[tp for tp in assignment
+                                    if tp in self._consumer.assignment() and tp not in self._unchecked])
 
     def close(self) -> None:
         self._consumer.close(autocommit=False)
