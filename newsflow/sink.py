@@ -24,6 +24,7 @@ import datetime as dt
 import json
 import logging
 import os
+import re
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -37,10 +38,12 @@ from newsflow.config import DEFAULT_GROUP
 from newsflow.lake import (
     EPOCH_FIELD,
     PARTITION_COLUMN,
+    PARTITION_FIELD,
     WRITER_GROUP_PROPERTY,
     WRITER_PROPERTIES,
     app_id,
     check_writer_group,
+    data_files,
     delta_schema,
     ingest_dates,
     lake_schema,
@@ -73,7 +76,11 @@ REPLACEMENTS_SCHEMA = pa.schema([
     pa.field("replaced_partition", pa.int32(), nullable=False),
     pa.field("replaced_offset", pa.int64(), nullable=False),
     pa.field("replaced_timestamp_ms", pa.int64()),
+    # The partition holding the replaced version's rows, as found in the articles table (null:
+    # the null partition, or a version read in the same batch, which no table holds yet).
+    pa.field("replaced_ingest_date", pa.date32()),
 ])
+_PARTITION_IN_PATH = re.compile(rf"{PARTITION_COLUMN}=([^/]+)/")
 # The tables holding an article's rows, which a new version replaces.
 CONTENT_TABLES = ("articles", *CHILD_TABLES)
 SUPERSEDED = "superseded"
@@ -127,17 +134,21 @@ def _sql(value: object) -> str:
     return str(int(value))  # type: ignore[call-overload]
 
 
-def replacement_predicate(replacements: pa.Table, todo: Mapping[tuple[str, int], tuple[int, int]],
-                          epoch: int) -> str:
-    """The rows an `overwrite` commit replaces: every row of the replaced articles (restricted to
-    the earlier version's ingest_date partition when its timestamp gives one, so only that day's
-    files are read), or of the batch's own new offsets, which no table holds yet (the app
-    transactions say so) but which the appended rows must match."""
+def replacement_predicate(replacements: pa.Table, batch: Batch,
+                          todo: Mapping[tuple[str, int], tuple[int, int]], epoch: int) -> str:
+    """The rows an `overwrite` commit replaces: the rows of each replaced version's article id in
+    the partition the articles table holds it in (only that day's files are read), and the
+    batch's own new offsets, which no table holds yet (the app transactions say so) but which
+    the appended rows must match."""
     terms = []
-    dates = ingest_dates(replacements["replaced_timestamp_ms"].to_pylist()).to_pylist()
-    for article_id, day in zip(replacements["article_id"].to_pylist(), dates, strict=True):
-        where_day = f" AND {PARTITION_COLUMN} = '{day.isoformat()}'" if day is not None else ""
-        terms.append(f"(article_id = {_sql(article_id)}{where_day})")
+    in_batch = {(r.topic, r.partition, r.offset) for r in batch.records}
+    days = replacements["replaced_ingest_date"].to_pylist()
+    for article_id, day, replaced in zip(replacements["article_id"].to_pylist(), days,
+                                         _coordinates(replacements, "replaced_"), strict=True):
+        if replaced in in_batch:
+            continue  # read in this batch: dropped from the rows, in no table yet
+        where_day = f"{PARTITION_COLUMN} = '{day.isoformat()}'" if day is not None else f"{PARTITION_COLUMN} IS NULL"
+        terms.append(f"(article_id = {_sql(article_id)} AND {where_day})")
     for (topic, partition), (after, last) in sorted(todo.items()):
         terms.append(f"({EPOCH_FIELD.name} = {epoch} AND kafka_topic = {_sql(topic)} AND kafka_partition = "
                      f"{partition} AND kafka_offset > {after} AND kafka_offset <= {last})")
@@ -155,6 +166,64 @@ def without_replaced(rows: pa.Table, replacements: pa.Table) -> pa.Table:
     return rows.filter(pa.array([k not in replaced for k in keys], pa.bool_()))
 
 
+def _coordinates(table: pa.Table, prefix: str = "kafka_") -> list[tuple[str, int, int]]:
+    return list(zip(table[f"{prefix}topic"].to_pylist(), table[f"{prefix}partition"].to_pylist(),
+                    table[f"{prefix}offset"].to_pylist(), strict=True))
+
+
+def current_versions(articles: DeltaTable, replacements: pa.Table, batch: Batch) -> pa.Table:
+    """The replacements, checked against the articles table: each new version replaces the rows
+    its id has there now. The dedup index names the version it saw last, which is usually that
+    one; but a version quarantined in this process (never an article) or rows of one id landed
+    twice before versions replaced each other are found here, so that exactly the offsets that
+    leave the articles table are recorded as superseded. Only the named version's partition is
+    read, the whole table only when the id is not there. A version read in this same batch is
+    not in the table yet and is taken as named."""
+    import pyarrow.dataset as ds
+
+    if replacements.num_rows == 0:
+        return replacements
+    in_batch = {(r.topic, r.partition, r.offset) for r in batch.records}
+    named = _coordinates(replacements, "replaced_")
+    to_check = [i for i, coordinate in enumerate(named) if coordinate not in in_batch]
+    if not to_check:
+        return replacements
+    ids = sorted({replacements["article_id"][i].as_py() for i in to_check})
+    days = {d for d in ingest_dates([replacements["replaced_timestamp_ms"][i].as_py() for i in to_check]).to_pylist()}
+    columns = ["article_id", "kafka_topic", "kafka_partition", "kafka_offset", "kafka_timestamp"]
+
+    def rows_of(pruning: str | None) -> pa.Table:
+        """The ids' rows, with the partition each file is in (read from its path: the files are
+        read without the partition column, see lake.data_files)."""
+        parts = []
+        for fragment in data_files(articles, pruning=pruning).get_fragments():
+            rows = fragment.to_table(columns=columns, filter=ds.field("article_id").isin(ids))
+            match = _PARTITION_IN_PATH.search(fragment.path)
+            day = dt.date.fromisoformat(match[1]) if match and match[1][:1].isdigit() else None
+            parts.append(rows.append_column(PARTITION_COLUMN, pa.array([day] * rows.num_rows, pa.date32())))
+        return pa.concat_tables(parts) if parts else pa.schema(
+            [*(lake_schema("articles").field(c) for c in columns), PARTITION_FIELD]).empty_table()
+
+    found = rows_of(" OR ".join(f"{PARTITION_COLUMN} = '{d.isoformat()}'" for d in sorted(days))
+                    if None not in days else None)
+    if set(ids) - set(found["article_id"].to_pylist()):
+        found = rows_of(None)
+    current: dict[str, list[dict]] = {}
+    timestamps = pc.cast(pc.cast(found["kafka_timestamp"], pa.timestamp("ms")), pa.int64()).to_pylist()
+    for row, ts in zip(found.select([*columns[:4], PARTITION_COLUMN]).to_pylist(), timestamps, strict=True):
+        current.setdefault(row["article_id"], []).append({**row, "kafka_timestamp": ts})
+    rows = []
+    for i, row in enumerate(replacements.to_pylist()):
+        if i not in to_check:
+            rows.append(row)
+            continue
+        for old in sorted(current.get(row["article_id"], []), key=lambda r: r["kafka_offset"]):
+            rows.append({**row, "replaced_topic": old["kafka_topic"], "replaced_partition": old["kafka_partition"],
+                         "replaced_offset": old["kafka_offset"], "replaced_timestamp_ms": old["kafka_timestamp"],
+                         "replaced_ingest_date": old[PARTITION_COLUMN]})
+    return pa.Table.from_pylist(rows, schema=REPLACEMENTS_SCHEMA)
+
+
 def superseded_rows(replacements: pa.Table, batch: Batch, epoch: int) -> pa.Table:
     """Quarantine rows accounting for the offsets of replaced versions: their rows left the
     current tables (they stay in the history), so their offsets are found here, once, with the
@@ -168,7 +237,7 @@ def superseded_rows(replacements: pa.Table, batch: Batch, epoch: int) -> pa.Tabl
             "article_id": r["article_id"],
             "failed_expectations": [],
             "reason": f"{SUPERSEDED}: article {r['article_id']} was replaced by its version at offset {by}",
-            "row_json": json.dumps(r, ensure_ascii=False),
+            "row_json": json.dumps(r, ensure_ascii=False, default=str),
             "quarantined_at": now,
             "kafka_topic": r["replaced_topic"],
             "kafka_partition": r["replaced_partition"],
@@ -199,9 +268,12 @@ class DeltaSink:
             return []
         replacements = tables.get(REPLACEMENTS)
         if replacements is not None and replacements.num_rows:
-            # Articles last: the dedup index is rebuilt from the articles table, so while it
-            # still holds the earlier version, a redo after a crash finds the same replacements
-            # for the tables that did not commit yet.
+            # Articles last: the dedup index is rebuilt from the articles table, and the
+            # replacements are checked against it, so while it still holds the earlier version a
+            # redo after a crash finds the same replacements for the tables that did not commit.
+            articles = self.table("articles")
+            pending = rows_past(replacements, self._versions(articles, list(batch.first_offsets())))
+            replacements = current_versions(articles, pending, batch)
             with ThreadPoolExecutor(max_workers=len(TABLES), thread_name_prefix="land") as pool:
                 futures = [pool.submit(self._land_table, name, tables.get(name), batch, replacements)
                            for name in TABLES if name != "articles"]
@@ -288,7 +360,7 @@ class DeltaSink:
             predicate = None
             if name in CONTENT_TABLES and replacing.num_rows:
                 predicate = replacement_predicate(
-                    replacing, {tp: (landed.get(tp, -1), last[tp]) for tp in todo}, self.epoch)
+                    replacing, batch, {tp: (landed.get(tp, -1), last[tp]) for tp in todo}, self.epoch)
             commit = CommitProperties(app_transactions=transactions)
             try:
                 if predicate:  # removes the replaced versions' rows and appends, in one commit

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 from deltalake import DeltaTable
@@ -11,7 +12,7 @@ from newsflow.accounting import account, check_offsets
 from newsflow.lake import read_table
 from newsflow.pipeline import dedup_index_from, process_batch
 from newsflow.schemas import CHILD_TABLES
-from newsflow.sink import REPLACEMENTS, DeltaSink, land_batch
+from newsflow.sink import REPLACEMENTS, DeltaSink, current_versions, land_batch
 from newsflow.source import Batch, records_from_values
 from newsflow.tasks.dedup import DedupIndex
 
@@ -112,8 +113,9 @@ def test_a_crash_between_tables_commits_is_redone_from_the_lake(
     batch = Batch(records_from_values([v2], topic="news", start_offset=1))
     tables = process_batch(batch, dedup_index_from(tmp_path), validator).tables
     sink = DeltaSink(tmp_path, "newsflow-ingest")
+    replacements = current_versions(sink.table("articles"), tables[REPLACEMENTS], batch)
     for name in ("entities", "quotes", "quarantine"):  # then the process died
-        sink._land_table(name, tables.get(name), batch, tables[REPLACEMENTS])
+        sink._land_table(name, tables.get(name), batch, replacements)
     assert list(_by_offset(tmp_path, "entities")) == [1] and list(_by_offset(tmp_path, "amounts")) == [0]
 
     redo = process_batch(batch, dedup_index_from(tmp_path), validator).tables
@@ -136,3 +138,41 @@ def test_two_versions_in_one_batch_land_only_the_later(
         assert list(_by_offset(tmp_path, name)) == [1], name
     result = account(tmp_path)
     assert result.doubled() == [] and result.missing({("news", 0): 2}) == []
+
+
+def _third_version(seed_event_bytes: bytes) -> bytes:
+    event = json.loads(seed_event_bytes)
+    return json.dumps({**event, "body": event["body"] + CORRECTION + "\n\nUpdated with the Kremlin's reply."}).encode()
+
+
+def test_the_version_replaced_is_the_one_in_the_articles_table_not_the_one_the_index_names(
+    tmp_path: Path, seed_event_bytes: bytes, validator  # type: ignore[no-untyped-def]
+) -> None:
+    v1, v2 = _versions(seed_event_bytes)
+    _land(tmp_path, [v1], 0, validator)
+    # The index names offset 1 as the article's latest version: a version this process read and
+    # then quarantined, which never reached the articles table.
+    index = dedup_index_from(tmp_path)
+    index.remember("5746d6ddd9dd780a", (int(time.time() * 1000), "news", 0, 1), "a hash of the quarantined version")
+    _, tables, _ = _land(tmp_path, [v2], 2, validator, index)
+    assert tables[REPLACEMENTS]["replaced_offset"].to_pylist() == [1]
+    for name in CONTENT_TABLES:
+        assert list(_by_offset(tmp_path, name)) == [2], name
+    superseded = read_table(tmp_path, "quarantine", columns=["kafka_offset"])["kafka_offset"].to_pylist()
+    assert superseded == [0]  # the offset that left the articles table, not the one named
+
+
+def test_rows_of_one_id_landed_twice_before_are_all_replaced(
+    tmp_path: Path, seed_event_bytes: bytes, validator  # type: ignore[no-untyped-def]
+) -> None:
+    v1, v2 = _versions(seed_event_bytes)
+    # Landed as before versions replaced each other: both versions' rows under one id.
+    _land(tmp_path, [v1], 0, validator, DedupIndex())
+    _land(tmp_path, [v2], 1, validator, DedupIndex())
+    assert list(_by_offset(tmp_path, "articles")) == [0, 1]
+    _land(tmp_path, [_third_version(seed_event_bytes)], 2, validator)
+    for name in CONTENT_TABLES:
+        assert list(_by_offset(tmp_path, name)) == [2], name
+    result = account(tmp_path)
+    assert result.doubled() == [] and result.missing({("news", 0): 3}) == []
+    assert sorted(result.quarantined) == [("news", 0, 0), ("news", 0, 1)]
