@@ -280,23 +280,32 @@ def replacements(articles: list[CleanArticle], landed_articles: pa.Table) -> pa.
     not land as an article (quarantined) is skipped over: its own predecessor is replaced."""
     landed = set(zip(landed_articles["kafka_topic"].to_pylist(), landed_articles["kafka_partition"].to_pylist(),
                      landed_articles["kafka_offset"].to_pylist(), strict=True))
-    in_batch = {(a.event.record.topic, a.event.record.partition, a.event.record.offset): a for a in articles}
+    # By full position (timestamp included) and id: an earlier epoch's version of the article can
+    # have the coordinates of another record of this batch.
+    in_batch = {(_position(a), a.event.id): a for a in articles}
     rows = []
     for article in articles:
         record = article.event.record
         if article.replaces is None or (record.topic, record.partition, record.offset) not in landed:
             continue
         replaced: tuple[int, str, int, int] | None = article.replaces
-        while replaced is not None and replaced[1:] in in_batch and replaced[1:] not in landed:
-            replaced = in_batch[replaced[1:]].replaces
+        while (replaced is not None and (replaced, article.event.id) in in_batch
+               and replaced[1:] not in landed):
+            replaced = in_batch[(replaced, article.event.id)].replaces
         if replaced is None:
             continue
         timestamp, topic, partition, offset = replaced
         rows.append({"article_id": article.event.id, "kafka_topic": record.topic,
                      "kafka_partition": record.partition, "kafka_offset": record.offset,
                      "replaced_topic": topic, "replaced_partition": partition, "replaced_offset": offset,
-                     "replaced_timestamp_ms": timestamp or None})
+                     "replaced_timestamp_ms": timestamp or None,
+                     "replaced_in_batch": (replaced, article.event.id) in in_batch})
     return pa.Table.from_pylist(rows, schema=REPLACEMENTS_SCHEMA)
+
+
+def _position(article: CleanArticle) -> tuple[int, str, int, int]:
+    record = article.event.record
+    return (record.timestamp_ms or 0, record.topic, record.partition, record.offset)
 
 
 def validate_stage(

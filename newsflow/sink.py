@@ -36,6 +36,7 @@ import pyarrow.compute as pc
 from newsflow import PIPELINE_VERSION
 from newsflow.config import DEFAULT_GROUP
 from newsflow.lake import (
+    EPOCH_COLUMN,
     EPOCH_FIELD,
     PARTITION_COLUMN,
     PARTITION_FIELD,
@@ -76,8 +77,11 @@ REPLACEMENTS_SCHEMA = pa.schema([
     pa.field("replaced_partition", pa.int32(), nullable=False),
     pa.field("replaced_offset", pa.int64(), nullable=False),
     pa.field("replaced_timestamp_ms", pa.int64()),
-    # The partition holding the replaced version's rows, as found in the articles table (null:
-    # the null partition, or a version read in the same batch, which no table holds yet).
+    # A version read in this same batch (no table holds it yet; its rows are dropped).
+    pa.field("replaced_in_batch", pa.bool_(), nullable=False),
+    # Where the articles table holds the replaced version (set by current_versions): its epoch of
+    # the topic's log, and its partition (null: the null partition).
+    pa.field("replaced_epoch", pa.int32()),
     pa.field("replaced_ingest_date", pa.date32()),
 ])
 _PARTITION_IN_PATH = re.compile(rf"{PARTITION_COLUMN}=([^/]+)/")
@@ -134,18 +138,16 @@ def _sql(value: object) -> str:
     return str(int(value))  # type: ignore[call-overload]
 
 
-def replacement_predicate(replacements: pa.Table, batch: Batch,
-                          todo: Mapping[tuple[str, int], tuple[int, int]], epoch: int) -> str:
+def replacement_predicate(replacements: pa.Table, todo: Mapping[tuple[str, int], tuple[int, int]], epoch: int) -> str:
     """The rows an `overwrite` commit replaces: the rows of each replaced version's article id in
     the partition the articles table holds it in (only that day's files are read), and the
     batch's own new offsets, which no table holds yet (the app transactions say so) but which
     the appended rows must match."""
     terms = []
-    in_batch = {(r.topic, r.partition, r.offset) for r in batch.records}
     days = replacements["replaced_ingest_date"].to_pylist()
-    for article_id, day, replaced in zip(replacements["article_id"].to_pylist(), days,
-                                         _coordinates(replacements, "replaced_"), strict=True):
-        if replaced in in_batch:
+    for article_id, day, in_batch in zip(replacements["article_id"].to_pylist(), days,
+                                         replacements["replaced_in_batch"].to_pylist(), strict=True):
+        if in_batch:
             continue  # read in this batch: dropped from the rows, in no table yet
         where_day = f"{PARTITION_COLUMN} = '{day.isoformat()}'" if day is not None else f"{PARTITION_COLUMN} IS NULL"
         terms.append(f"(article_id = {_sql(article_id)} AND {where_day})")
@@ -159,8 +161,7 @@ def without_replaced(rows: pa.Table, replacements: pa.Table) -> pa.Table:
     """Drop the rows of versions replaced within the batch itself (v1 and v2 read together)."""
     if rows.num_rows == 0 or replacements.num_rows == 0:
         return rows
-    replaced = set(zip(replacements["replaced_topic"].to_pylist(), replacements["replaced_partition"].to_pylist(),
-                       replacements["replaced_offset"].to_pylist(), strict=True))
+    replaced = set(_coordinates(replacements.filter(replacements["replaced_in_batch"]), "replaced_"))
     keys = zip(rows["kafka_topic"].to_pylist(), rows["kafka_partition"].to_pylist(),
                rows["kafka_offset"].to_pylist(), strict=True)
     return rows.filter(pa.array([k not in replaced for k in keys], pa.bool_()))
@@ -171,7 +172,7 @@ def _coordinates(table: pa.Table, prefix: str = "kafka_") -> list[tuple[str, int
                     table[f"{prefix}offset"].to_pylist(), strict=True))
 
 
-def current_versions(articles: DeltaTable, replacements: pa.Table, batch: Batch) -> pa.Table:
+def current_versions(articles: DeltaTable, replacements: pa.Table) -> pa.Table:
     """The replacements, checked against the articles table: each new version replaces the rows
     its id has there now. The dedup index names the version it saw last, which is usually that
     one; but a version quarantined in this process (never an article) or rows of one id landed
@@ -183,14 +184,12 @@ def current_versions(articles: DeltaTable, replacements: pa.Table, batch: Batch)
 
     if replacements.num_rows == 0:
         return replacements
-    in_batch = {(r.topic, r.partition, r.offset) for r in batch.records}
-    named = _coordinates(replacements, "replaced_")
-    to_check = [i for i, coordinate in enumerate(named) if coordinate not in in_batch]
+    to_check = [i for i, in_batch in enumerate(replacements["replaced_in_batch"].to_pylist()) if not in_batch]
     if not to_check:
         return replacements
     ids = sorted({replacements["article_id"][i].as_py() for i in to_check})
     days = {d for d in ingest_dates([replacements["replaced_timestamp_ms"][i].as_py() for i in to_check]).to_pylist()}
-    columns = ["article_id", "kafka_topic", "kafka_partition", "kafka_offset", "kafka_timestamp"]
+    columns = ["article_id", "kafka_topic", "kafka_partition", "kafka_offset", EPOCH_COLUMN, "kafka_timestamp"]
 
     def rows_of(pruning: str | None) -> pa.Table:
         """The ids' rows, with the partition each file is in (read from its path: the files are
@@ -210,7 +209,7 @@ def current_versions(articles: DeltaTable, replacements: pa.Table, batch: Batch)
         found = rows_of(None)
     current: dict[str, list[dict]] = {}
     timestamps = pc.cast(pc.cast(found["kafka_timestamp"], pa.timestamp("ms")), pa.int64()).to_pylist()
-    for row, ts in zip(found.select([*columns[:4], PARTITION_COLUMN]).to_pylist(), timestamps, strict=True):
+    for row, ts in zip(found.select([*columns[:5], PARTITION_COLUMN]).to_pylist(), timestamps, strict=True):
         current.setdefault(row["article_id"], []).append({**row, "kafka_timestamp": ts})
     rows = []
     for i, row in enumerate(replacements.to_pylist()):
@@ -220,7 +219,7 @@ def current_versions(articles: DeltaTable, replacements: pa.Table, batch: Batch)
         for old in sorted(current.get(row["article_id"], []), key=lambda r: r["kafka_offset"]):
             rows.append({**row, "replaced_topic": old["kafka_topic"], "replaced_partition": old["kafka_partition"],
                          "replaced_offset": old["kafka_offset"], "replaced_timestamp_ms": old["kafka_timestamp"],
-                         "replaced_ingest_date": old[PARTITION_COLUMN]})
+                         "replaced_epoch": old[EPOCH_COLUMN], "replaced_ingest_date": old[PARTITION_COLUMN]})
     return pa.Table.from_pylist(rows, schema=REPLACEMENTS_SCHEMA)
 
 
@@ -248,7 +247,9 @@ def superseded_rows(replacements: pa.Table, batch: Batch, epoch: int) -> pa.Tabl
     timestamps = {(x.topic, x.partition, x.offset): x.timestamp_ms for x in batch.records}
     replacing = zip(replacements["kafka_topic"].to_pylist(), replacements["kafka_partition"].to_pylist(),
                     replacements["kafka_offset"].to_pylist(), strict=True)
-    table = table.append_column(EPOCH_FIELD, pa.array([epoch] * table.num_rows, pa.int32()))
+    # The replaced offset's own epoch: after --new-epoch the same offset names another record.
+    epochs = [epoch if e is None else e for e in replacements["replaced_epoch"].to_pylist()]
+    table = table.append_column(EPOCH_FIELD, pa.array(epochs, pa.int32()))
     return table.append_column(PARTITION_COLUMN, ingest_dates([timestamps.get(k) for k in replacing]))
 
 
@@ -273,7 +274,7 @@ class DeltaSink:
             # redo after a crash finds the same replacements for the tables that did not commit.
             articles = self.table("articles")
             pending = rows_past(replacements, self._versions(articles, list(batch.first_offsets())))
-            replacements = current_versions(articles, pending, batch)
+            replacements = current_versions(articles, pending)
             with ThreadPoolExecutor(max_workers=len(TABLES), thread_name_prefix="land") as pool:
                 futures = [pool.submit(self._land_table, name, tables.get(name), batch, replacements)
                            for name in TABLES if name != "articles"]
@@ -360,7 +361,7 @@ class DeltaSink:
             predicate = None
             if name in CONTENT_TABLES and replacing.num_rows:
                 predicate = replacement_predicate(
-                    replacing, batch, {tp: (landed.get(tp, -1), last[tp]) for tp in todo}, self.epoch)
+                    replacing, {tp: (landed.get(tp, -1), last[tp]) for tp in todo}, self.epoch)
             commit = CommitProperties(app_transactions=transactions)
             try:
                 if predicate:  # removes the replaced versions' rows and appends, in one commit

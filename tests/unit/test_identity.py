@@ -113,7 +113,7 @@ def test_a_crash_between_tables_commits_is_redone_from_the_lake(
     batch = Batch(records_from_values([v2], topic="news", start_offset=1))
     tables = process_batch(batch, dedup_index_from(tmp_path), validator).tables
     sink = DeltaSink(tmp_path, "newsflow-ingest")
-    replacements = current_versions(sink.table("articles"), tables[REPLACEMENTS], batch)
+    replacements = current_versions(sink.table("articles"), tables[REPLACEMENTS])
     for name in ("entities", "quotes", "quarantine"):  # then the process died
         sink._land_table(name, tables.get(name), batch, replacements)
     assert list(_by_offset(tmp_path, "entities")) == [1] and list(_by_offset(tmp_path, "amounts")) == [0]
@@ -176,3 +176,23 @@ def test_rows_of_one_id_landed_twice_before_are_all_replaced(
     result = account(tmp_path)
     assert result.doubled() == [] and result.missing({("news", 0): 3}) == []
     assert sorted(result.quarantined) == [("news", 0, 0), ("news", 0, 1)]
+
+
+def test_a_version_from_an_earlier_epoch_is_accounted_in_its_own_epoch(
+    tmp_path: Path, seed_event_bytes: bytes, validator  # type: ignore[no-untyped-def]
+) -> None:
+    """After --new-epoch, offset 0 names another record: the note for v1 (epoch 0, offset 0)
+    must neither drop nor double the new log's offset 0."""
+    v1, v2 = _versions(seed_event_bytes)
+    _land(tmp_path, [v1], 0, validator)
+    other = json.dumps({**json.loads(seed_event_bytes), "id": "another-article"}).encode()
+    batch = Batch(records_from_values([other, v2], topic="news"))  # the new log, from offset 0
+    tables = process_batch(batch, dedup_index_from(tmp_path), validator).tables
+    land_batch(tmp_path, tables, batch, epoch=1)
+    ids = read_table(tmp_path, "articles", columns=["article_id", "kafka_epoch", "kafka_offset"]).to_pylist()
+    assert sorted(ids, key=str) == sorted([{"article_id": "another-article", "kafka_epoch": 1, "kafka_offset": 0},
+                                           {"article_id": "5746d6ddd9dd780a", "kafka_epoch": 1, "kafka_offset": 1}],
+                                          key=str)
+    old, new = account(tmp_path, epoch=0), account(tmp_path, epoch=1)
+    assert set(old.quarantined) == {("news", 0, 0)} and not old.articles
+    assert new.doubled() == [] and new.missing({("news", 0): 2}) == [] and not new.quarantined
