@@ -40,7 +40,7 @@ from newsflow.pipeline import (
 )
 from newsflow.positions import lake_position, prepare_sink, topic_id_or_none
 from newsflow.preflight import require_topic
-from newsflow.sink import DeltaSink, Landed
+from newsflow.sink import REPLACEMENTS, DeltaSink, Landed
 from newsflow.source import Batch, KafkaSource, Source
 from newsflow.supervision import RunGuard, StopRequested
 from newsflow.tasks.clean import CleanArticle
@@ -167,7 +167,8 @@ class RunTotals:
                 self.docs_sample[name] = merged.slice(0, DOCS_SAMPLE_ROWS)
         self.records += len(batch)
         for name, table in tables.items():
-            self.rows[name] += table.num_rows
+            if name != REPLACEMENTS:  # the sink's instructions, not a table
+                self.rows[name] += table.num_rows
         self.rows["dead_letters"] += len(unparseable)
         for row in tables["quarantine"].select(["table_name", "reason"]).to_pylist():
             self.quarantine_reasons[f"{row['table_name']}: {row['reason']}"] += 1

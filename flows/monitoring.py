@@ -31,6 +31,7 @@ from uuid import UUID
 import pyarrow as pa
 
 from newsflow.config import _env_number
+from newsflow.sink import REPLACEMENTS
 
 if TYPE_CHECKING:
     from newsflow.config import Settings
@@ -182,7 +183,8 @@ class RunMonitor:
         self.batches += 1
         self.records += len(batch)
         for name, table in tables.items():
-            self.rows[name] += table.num_rows
+            if name != REPLACEMENTS:  # the sink's instructions, not a table
+                self.rows[name] += table.num_rows
         self.rows["dead_letters"] += len(unparseable)
         self.articles += tables["articles"].num_rows if "articles" in tables else 0
         quarantine = tables.get("quarantine")

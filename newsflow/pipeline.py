@@ -14,6 +14,7 @@ from newsflow import PIPELINE_VERSION
 from newsflow.deadletter import dead_letter_rows
 from newsflow.events import ArticleEvent, Unparseable, decode_batch
 from newsflow.schemas import CHILD_TABLES, to_table
+from newsflow.sink import REPLACEMENTS, REPLACEMENTS_SCHEMA
 from newsflow.source import Batch
 from newsflow.tasks.clean import REDELIVERY, CleanArticle, clean_batch
 from newsflow.tasks.dedup import DedupIndex
@@ -273,12 +274,48 @@ def validate_and_route(
     return routed, results
 
 
+def replacements(articles: list[CleanArticle], landed_articles: pa.Table) -> pa.Table:
+    """The batch's new versions of earlier articles that land as articles, with the version each
+    replaces (the sink removes its rows from every table). A version read in this batch that did
+    not land as an article (quarantined) is skipped over: its own predecessor is replaced."""
+    landed = set(zip(landed_articles["kafka_topic"].to_pylist(), landed_articles["kafka_partition"].to_pylist(),
+                     landed_articles["kafka_offset"].to_pylist(), strict=True))
+    # By full position (timestamp included) and id: an earlier epoch's version of the article can
+    # have the coordinates of another record of this batch.
+    in_batch = {(_position(a), a.event.id): a for a in articles}
+    rows = []
+    for article in articles:
+        record = article.event.record
+        if article.replaces is None or (record.topic, record.partition, record.offset) not in landed:
+            continue
+        replaced: tuple[int, str, int, int] | None = article.replaces
+        while (replaced is not None and (replaced, article.event.id) in in_batch
+               and replaced[1:] not in landed):
+            replaced = in_batch[(replaced, article.event.id)].replaces
+        if replaced is None:
+            continue
+        timestamp, topic, partition, offset = replaced
+        rows.append({"article_id": article.event.id, "kafka_topic": record.topic,
+                     "kafka_partition": record.partition, "kafka_offset": record.offset,
+                     "replaced_topic": topic, "replaced_partition": partition, "replaced_offset": offset,
+                     "replaced_timestamp_ms": timestamp or None,
+                     "replaced_in_batch": (replaced, article.event.id) in in_batch})
+    return pa.Table.from_pylist(rows, schema=REPLACEMENTS_SCHEMA)
+
+
+def _position(article: CleanArticle) -> tuple[int, str, int, int]:
+    record = article.event.record
+    return (record.timestamp_ms or 0, record.topic, record.partition, record.offset)
+
+
 def validate_stage(
     articles: list[CleanArticle], analysis: Analysis, validator: BatchValidator
 ) -> tuple[dict[str, pa.Table], dict[str, pa.Table], dict[str, TableResult]]:
-    """Build the tables and validate them: (tables as built, tables as routed, results)."""
+    """Build the tables and validate them: (tables as built, tables as routed, results). The
+    routed tables also hold the batch's REPLACEMENTS (new versions of earlier articles)."""
     tables = build_tables(articles, analysis, dt.datetime.now(dt.UTC))
     routed, results = validate_and_route(tables, validator, analysis.failures)
+    routed[REPLACEMENTS] = replacements(articles, routed["articles"])
     return tables, routed, results
 
 

@@ -69,6 +69,9 @@ class CleanArticle:
     simhash: int | None
     duplicate_of: str | None = None
     duplicate_kind: str | None = None
+    # Position (timestamp_ms, topic, partition, offset) of the earlier version of this article id
+    # that this delivery, with new content, replaces in every table.
+    replaces: tuple[int, str, int, int] | None = None
     # Set when cleaning this record failed (an exception, a CPU or memory bound): it is quarantined.
     failure: RecordFailure | None = None
 
@@ -338,7 +341,8 @@ def mark_duplicates(articles: list[CleanArticle], index: DedupIndex) -> None:
 
     An article id delivered again with the same content is a redelivery (duplicate_kind
     'redelivery', not analysed, not landed as an article again); with new content it is a new
-    version of the article and is analysed. Neither is ever a duplicate of itself."""
+    version of the article, is analysed, and replaces the earlier version (`replaces`). Neither is
+    ever a duplicate of itself."""
     for article in sorted(articles, key=lambda a: _position(a)):
         if article.content_hash is None or article.simhash is None:
             continue
@@ -346,6 +350,7 @@ def mark_duplicates(articles: list[CleanArticle], index: DedupIndex) -> None:
         if index.is_redelivery(article.event.id, position, article.content_hash):
             article.duplicate_kind = REDELIVERY
             continue
+        article.replaces = index.replaced_by(article.event.id, position, article.content_hash)
         found = index.find(position, article.content_hash, article.simhash, article.event.id)
         if found:
             article.duplicate_of, article.duplicate_kind = found

@@ -79,15 +79,42 @@ class DedupIndex:
     # instead of a one-item list (and int keys instead of tuples) keeps a window of 85,000
     # articles about 60 MB smaller at start-up.
     by_band: dict[int, _Entry | list[_Entry]] = field(default_factory=dict)
-    # Each article id's latest delivery: (position, content hash). Identity is the id: the same
-    # id with the same content again is a redelivery, with other content a new version.
-    by_id: dict[str, tuple[Position, str]] = field(default_factory=dict)
+    # Each article id's latest delivery: (position, content hash, the delivery it replaced as
+    # (position, hash) or None). Identity is the id: the same id with the same content again is
+    # a redelivery, with other content a new version. The replaced delivery is kept so that a
+    # batch read again in this process (a rebalance, a failed landing) finds the same version
+    # to replace as the first time.
+    by_id: dict[str, tuple[Position, str, tuple[Position, str] | None]] = field(default_factory=dict)
 
     def remember(self, article_id: str, position: Position, chash: str) -> None:
         """Record a delivery of an article id (original or duplicate)."""
         current = self.by_id.get(article_id)
         if current is None or current[0] < position:
-            self.by_id[article_id] = (position, chash)
+            self.by_id[article_id] = (position, chash, (current[0], current[1]) if current else None)
+
+    def forget(self, article_id: str, position: Position) -> None:
+        """Undo remember() of a delivery that did not land as an article (quarantined): the
+        version it would have replaced is the article's current one again."""
+        current = self.by_id.get(article_id)
+        if current is None or current[0] != position:
+            return
+        if current[2] is None:
+            del self.by_id[article_id]
+        else:
+            self.by_id[article_id] = (*current[2], None)
+
+    def replaced_by(self, article_id: str, position: Position, chash: str) -> Position | None:
+        """The position of the earlier version of this article that a delivery with new content
+        replaces (None for a new id, a redelivery, or a delivery older than the latest). A
+        delivery already remembered (the same record read again) gives the same answer."""
+        current = self.by_id.get(article_id)
+        if current is None:
+            return None
+        if current[0] == position:
+            return current[2][0] if current[2] is not None else None
+        if current[0] < position and current[1] != chash:
+            return current[0]
+        return None
 
     def is_redelivery(self, article_id: str, position: Position, chash: str) -> bool:
         """True when an earlier delivery of this id had the same content. The same record read

@@ -90,3 +90,31 @@ def test_readers_and_maintenance_through_the_log_on_s3(s3_lake: str) -> None:
     assert len(account(s3_lake).all_offsets) == total
     con = register_tables(duckdb.connect(), s3_lake)
     assert con.execute("SELECT count(*) FROM dead_letters").fetchone() == (total,)
+
+
+def test_a_new_version_replaces_the_earlier_one_on_s3(
+    s3_lake: str, seed_event_bytes: bytes, validator  # type: ignore[no-untyped-def]
+) -> None:
+    """The replacement reads the earlier version's partition through delta-rs's store, and the
+    overwrite commit keeps it in the history, on object storage as on a disk."""
+    from newsflow.accounting import account
+    from newsflow.pipeline import dedup_index_from, process_batch
+    from newsflow.sink import land_batch
+    from newsflow.source import Batch, records_from_values
+    from tests.unit.test_identity import CONTENT_TABLES, _by_offset, _versions
+
+    versions: dict[str, int] = {}
+    for offset, value in enumerate(_versions(seed_event_bytes)):
+        batch = Batch(records_from_values([value], topic="news", start_offset=offset))
+        land_batch(s3_lake, process_batch(batch, dedup_index_from(s3_lake), validator).tables, batch)
+        if offset == 0:
+            versions = {name: open_table(s3_lake, name).version() for name in CONTENT_TABLES}  # type: ignore[union-attr]
+    for name in CONTENT_TABLES:
+        assert list(_by_offset(s3_lake, name)) == [1], name
+        table = open_table(s3_lake, name)
+        assert table is not None
+        table.load_as_version(versions[name])
+        assert set(table.to_pyarrow_table(columns=["kafka_offset"])["kafka_offset"].to_pylist()) == {0}, name
+    result = account(s3_lake)
+    assert result.doubled() == [] and result.missing({("news", 0): 2}) == []
+    assert set(result.quarantined) == {("news", 0, 0)}
