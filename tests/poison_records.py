@@ -24,7 +24,7 @@ def event(event_id: str, body: str, **fields: str) -> bytes:
     return json.dumps({"id": event_id, "body": body, "published_at": "2021-12-06", **fields}).encode()
 
 
-def good_article(i: int) -> bytes:
+def good_article(i: int, id_prefix: str = "good") -> bytes:
     """A short, unique English article (cheap to parse, never a near-duplicate of another)."""
     rng = random.Random(i)
     sentences = [
@@ -32,7 +32,7 @@ def good_article(i: int) -> bytes:
         + " ".join(rng.choice(WORDS) for _ in range(12)) + "."
         for _ in range(4)
     ]
-    return event(f"good-{i:05d}", " ".join(sentences))
+    return event(f"{id_prefix}-{i:05d}", " ".join(sentences))
 
 
 def over_nlp_limit() -> bytes:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import random
 import signal
 import subprocess
@@ -15,23 +14,14 @@ import pytest
 from newsflow.accounting import account
 from newsflow.broker import EmbeddedBroker, ensure_topics
 from tests.integration.kafka_helpers import ROOT, assert_accounted, ingest_command, ingest_env, produce
+from tests.poison_records import good_article
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
-WORDS = [
-    "troops", "border", "talks", "sanctions", "officials", "minister", "capital", "election", "market", "energy",
-    "pipeline", "summit", "ceasefire", "embassy", "parliament", "report", "agency", "forces", "region", "council",
-]
 
 
 def article(i: int) -> bytes:
     """A short, unique English article (cheap to parse, never a near-duplicate of another)."""
-    rng = random.Random(i)
-    sentences = [
-        f"Officials in the capital said on Monday that report {i} describes "
-        + " ".join(rng.choice(WORDS) for _ in range(12)) + "."
-        for _ in range(4)
-    ]
-    return json.dumps({"id": f"art-{i:05d}", "body": " ".join(sentences), "published_at": "2021-12-06"}).encode()
+    return good_article(i, id_prefix="art")
 
 
 def ingest_process(bootstrap: str, topic: str, output: Path, api: str, *, mode: str = "drain",
