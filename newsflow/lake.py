@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from newsflow.schemas import TABLES
+from newsflow.source import LAST_TABLE_TIMESTAMP_MS  # Python dates end at 9999-12-31
 
 if TYPE_CHECKING:
     from deltalake import DeltaTable
@@ -36,8 +37,6 @@ EPOCH_FIELD = pa.field(EPOCH_COLUMN, pa.int32(), nullable=False)
 # topic the id of the log landed from and its epoch.
 WRITER_GROUP_PROPERTY = "newsflow.writer.group"
 DEDUP_WINDOW_DAYS = 30
-# Kafka timestamps are milliseconds since the epoch; Python dates end at 9999-12-31.
-_MAX_DATE_MS = int(dt.datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=dt.UTC).timestamp() * 1000)
 
 
 def _writer_properties() -> Any:
@@ -127,7 +126,7 @@ def ingest_dates(timestamps_ms: Sequence[int | None]) -> pa.Array:
     """The partition value of each Kafka timestamp: its UTC date, or null when the record has no
     usable timestamp (missing, -1, before 1970, or past year 9999, which dates cannot hold)."""
     days = [
-        ms // 86_400_000 if ms is not None and 0 <= ms <= _MAX_DATE_MS else None
+        ms // 86_400_000 if ms is not None and 0 <= ms <= LAST_TABLE_TIMESTAMP_MS else None
         for ms in timestamps_ms
     ]
     return pa.array(days, pa.int32()).cast(pa.date32())

@@ -14,8 +14,8 @@ log = logging.getLogger(__name__)
 
 
 # The range of times the tables hold (year 1 to year 9999, in ms since 1970).
-_FIRST_TIMESTAMP_MS = -62_135_596_800_000
-_LAST_TIMESTAMP_MS = 253_402_300_799_999
+FIRST_TABLE_TIMESTAMP_MS = -62_135_596_800_000
+LAST_TABLE_TIMESTAMP_MS = 253_402_300_799_999
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class RawRecord:
         time outside years 1..9999, which Delta's microsecond timestamps (and most readers)
         cannot hold: a producer's hostile clock must not fail the batch's landing."""
         ts = self.timestamp_ms
-        return ts if ts is not None and ts != -1 and _FIRST_TIMESTAMP_MS <= ts <= _LAST_TIMESTAMP_MS else None
+        return ts if ts is not None and ts != -1 and FIRST_TABLE_TIMESTAMP_MS <= ts <= LAST_TABLE_TIMESTAMP_MS else None
 
 
 @dataclass
