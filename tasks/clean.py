@@ -150,13 +150,14 @@ def page_metadata(
     from trafilatura.metadata import (
         META_URL,
         examine_meta,
-        extract_author,
         extract_meta_json,
         extract_sitename,
         extract_title,
         extract_url,
     )
     from trafilatura.settings import set_date_params
+
+    from newsflow.tasks.byline import extract_author
 
     metadata = examine_meta(tree)
     if metadata.author and " " not in metadata.author:
