@@ -144,13 +144,15 @@ def page_metadata(
 
     The same steps, in the same order, as trafilatura's extract_metadata for these four fields;
     it also reads categories, tags, licence and more that nothing here uses, which cost a third of
-    its time (tests/unit/test_clean.py checks that both agree). `with_date=False` skips the date
-    search (htmldate: 0.8 ms a page on average over the benchmark pages, 42 ms on the slowest)."""
+    its time (tests/unit/test_clean.py checks that both agree). Two of its steps are newsflow's
+    faster equivalents: the JSON-LD reading (newsflow.tasks.jsonld) and the byline search in the
+    body (newsflow.tasks.byline; benchmarks/metadata_check.py compares all of it with trafilatura
+    on the benchmark pages). `with_date=False` skips the date search (htmldate: 0.8 ms a page on
+    average over the benchmark pages, 42 ms on the slowest)."""
     from htmldate import find_date
     from trafilatura.metadata import (
         META_URL,
         examine_meta,
-        extract_meta_json,
         extract_sitename,
         extract_title,
         extract_url,
@@ -158,6 +160,7 @@ def page_metadata(
     from trafilatura.settings import set_date_params
 
     from newsflow.tasks.byline import extract_author
+    from newsflow.tasks.jsonld import extract_meta_json
 
     metadata = examine_meta(tree)
     if metadata.author and " " not in metadata.author:
