@@ -38,7 +38,7 @@ from newsflow.pipeline import (
     extract_stage,
     validate_stage,
 )
-from newsflow.positions import lake_position, prepare_sink, topic_id_or_none
+from newsflow.positions import LakePositions, lake_position, prepare_sink, topic_id_or_none, unconfirmed_gaps
 from newsflow.preflight import require_topic
 from newsflow.sink import REPLACEMENTS, DeltaSink, Landed
 from newsflow.source import Batch, KafkaSource, Source
@@ -275,6 +275,7 @@ def run_ingest(
     monitor = monitor or RunMonitor(settings, source, mode)
     if sink is None:
         sink = prepare_sink(settings.output_dir, settings.kafka.group_id, settings.kafka.topic)
+    positions = LakePositions(sink)
     index = dedup_index_from(settings.output_dir)
     set_bounds(settings.bounds)
     start_workers(settings.workers)
@@ -303,6 +304,8 @@ def run_ingest(
             totals.redone_batches += 1
             logger.warning("batch %d not landed: the group rebalanced after it was read", number)
             return
+        if not lands_without_gap(item.batch, number):
+            return
         _fault_point("STOP_BEFORE_LAND", number)
         # No lock: a consumer paused right here past its session (a zombie) lands nothing twice,
         # because each table's commit carries its partitions' offsets as Delta app transactions
@@ -320,6 +323,7 @@ def run_ingest(
             logger.warning("batch %d landed but not committed (rebalance): its records will be read again, "
                            "and the rows the tables already hold will not be written twice", number)
             return
+        positions.landed(item.batch)
         totals.add(item.batch, tables, results, item.unparseable, built)
         monitor.batch_landed(item.batch, tables, results, item.unparseable)
         # Batches leave reference cycles (GX results, Prefect states) that can hold whole tables;
@@ -337,6 +341,28 @@ def run_ingest(
             tables["quarantine"].num_rows, len(item.unparseable), sum(x.rows for x in landed),
             sum(x.version is not None for x in landed),
         )
+
+    def lands_without_gap(batch: Batch, number: int) -> bool:
+        """False (and the batch's partitions read again) if the batch starts past where the lake
+        stands and the broker has not shown that the records in between are gone."""
+        gaps = positions.gaps(batch)
+        if not gaps:
+            return True
+        unconfirmed = unconfirmed_gaps(batch, gaps)
+        if unconfirmed:
+            totals.redone_batches += 1
+            for (topic, partition), expected in sorted(unconfirmed.items()):
+                logger.warning("batch %d not landed: %s partition %d was read from offset %s, but the "
+                               "lake holds it only up to %d; reading it again from there", number, topic,
+                               partition, batch.read_from.get((topic, partition)), expected - 1)
+            source.rewind({**batch.first_offsets(), **unconfirmed})
+            return False
+        for (topic, partition), expected in sorted(gaps.items()):
+            first = batch.first_offsets()[(topic, partition)]
+            logger.warning("%s partition %d: offsets %d..%d are no longer in the topic (retention, compaction "
+                           "or transaction markers); landing from %d on", topic, partition, expected, first - 1, first)
+            monitor.offsets_gone(topic, partition, expected, first - 1)
+        return True
 
     def land_if_validated() -> None:
         if validating is not None and validating.done():

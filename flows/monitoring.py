@@ -55,6 +55,7 @@ EVENT_TEXT_CHARS = 300
 QUARANTINED = "newsflow.records.quarantined"
 DEAD_LETTERED = "newsflow.records.dead-lettered"
 LAG = "newsflow.consumer.lag"
+GONE = "newsflow.records.gone"
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
 
@@ -254,6 +255,12 @@ class RunMonitor:
         if read is None:
             return None
         return {f"{topic}/{partition}": behind for (topic, partition), behind in sorted(read().items())}
+
+    def offsets_gone(self, topic: str, partition: int, first: int, last: int) -> None:
+        """Offsets the lake never saw because the broker no longer has them (read across, not
+        skipped by us): nothing of ours is lost, but an operator should know the feed was."""
+        self._guarded(self._emit, GONE, topic, {"partition": partition, "first": first, "last": last,
+                                                "count": last - first + 1, "group": self.settings.kafka.group_id})
 
     def _emit_lag(self, batch: Batch) -> None:
         topic = batch.records[0].topic if batch.records else self.settings.kafka.topic

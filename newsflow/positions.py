@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from newsflow.config import KafkaSettings
     from newsflow.sink import DeltaSink
+    from newsflow.source import Batch
 
 log = logging.getLogger(__name__)
 NEW_EPOCH_OPTION = "--new-epoch"
@@ -126,6 +127,44 @@ def lake_position(output: str | os.PathLike[str], group: str, topic: str, partit
             return None
         lowest = version if lowest is None else min(lowest, version)
     return None if lowest is None else lowest + 1
+
+
+class LakePositions:
+    """Where the lake expects each partition's next record, to catch a batch that starts past it.
+
+    Read from the tables when a partition is first met, and again after every rebalance (another
+    consumer may have landed it meanwhile); between rebalances only this consumer lands the
+    partition, so each landed batch moves the position on without reading the tables."""
+
+    def __init__(self, sink: DeltaSink):
+        self._sink = sink
+        self._next: dict[tuple[str, int], int] = {}
+        self._generation: int | None = None
+
+    def gaps(self, batch: Batch) -> dict[tuple[str, int], int]:
+        """The partitions whose first offset in the batch is past the lake's next offset, with
+        that offset."""
+        if batch.generation != self._generation:
+            self._next.clear()
+            self._generation = batch.generation
+        first = batch.first_offsets()
+        unknown = [tp for tp in first if tp not in self._next]
+        if unknown:
+            self._next.update(self._sink.next_offsets(unknown))
+        return {tp: self._next[tp] for tp, offset in first.items() if tp in self._next and offset > self._next[tp]}
+
+    def landed(self, batch: Batch) -> None:
+        self._next.update(batch.next_offsets())
+
+
+def unconfirmed_gaps(batch: Batch, gaps: dict[tuple[str, int], int]) -> dict[tuple[str, int], int]:
+    """The gaps the broker has not confirmed: the source was not reading the partition from the
+    lake's next offset (its committed offset was ahead of the lake, say, because the group's
+    offsets were committed by a run writing elsewhere). Their records may well exist, so the batch
+    must not land: its partitions are read again from the lake's offsets. A gap the source did
+    read across (asked for the lake's next offset, got a later one) is records the broker no
+    longer has: retention, compaction or transaction markers."""
+    return {tp: expected for tp, expected in gaps.items() if batch.read_from.get(tp) != expected}
 
 
 def prepare_sink(

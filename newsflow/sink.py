@@ -321,17 +321,14 @@ class DeltaSink:
         versions = {tp: table.transaction_version(app_id(self.group, *tp, self.epoch)) for tp in partitions}
         return {tp: v for tp, v in versions.items() if v is not None}
 
-    def _warn_of_gaps(self, name: str, batch: Batch, landed: Mapping[tuple[str, int], int]) -> None:
-        """A slice that starts past the table's next offset leaves offsets that were never landed
-        (deleted by the topic's retention while ingest was stopped, or offsets committed by a
-        consumer of the same group writing elsewhere). Landing it records its last offset as the
-        position, so the gap is said out loud, once, here."""
-        if name != next(iter(TABLES)):
-            return
-        for tp, first in batch.first_offsets().items():
-            if tp in landed and first > landed[tp] + 1:
-                log.warning("%s partition %d: offsets %d..%d were never landed in %s; landing from %d on",
-                            tp[0], tp[1], landed[tp] + 1, first - 1, self.output, first)
+    def next_offsets(self, partitions: list[tuple[str, int]]) -> dict[tuple[str, int], int]:
+        """Where the lake stands for each partition it holds: one past the lowest last offset
+        landed over the tables (partitions no table has landed are absent)."""
+        lowest: dict[tuple[str, int], int] = {}
+        for name in TABLES:
+            for tp, last in self._versions(self.table(name), partitions).items():
+                lowest[tp] = min(lowest.get(tp, last), last)
+        return {tp: last + 1 for tp, last in lowest.items()}
 
     def _land_table(self, name: str, rows: pa.Table | None, batch: Batch,
                     replacements: pa.Table | None = None) -> Landed:
@@ -344,8 +341,6 @@ class DeltaSink:
             table = self.table(name)
             mode = schema_mode(table_schema(table), self._wanted[name], name)
             landed = self._versions(table, list(last))
-            if attempt == 1:
-                self._warn_of_gaps(name, batch, landed)
             todo = {tp: offset for tp, offset in last.items() if landed.get(tp, -1) < offset}
             if not todo:
                 return Landed(name, 0, None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -53,6 +53,10 @@ class Batch:
     records: list[RawRecord] = field(default_factory=list)
     # The consumer-group generation the records were read in (see KafkaSource.is_current).
     generation: int = 0
+    # Per partition, the offset the source was reading from when the batch began (where the
+    # previous batch ended, or where the consumer was sought to); None if unknown. A batch whose
+    # first offset is past it got no record in between from the broker: those are gone.
+    read_from: dict[tuple[str, int], int | None] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.records)
@@ -83,6 +87,8 @@ class Source(Protocol):
 
     def commit(self, batch: Batch) -> bool: ...
 
+    def rewind(self, positions: Mapping[tuple[str, int], int]) -> None: ...
+
     def is_current(self, batch: Batch) -> bool: ...
 
     def still_owns(self, batch: Batch) -> bool: ...
@@ -104,26 +110,42 @@ class MemorySource:
     def __init__(self, records: Iterable[RawRecord]):
         self._records = sorted(records, key=lambda r: (r.topic, r.partition, r.offset))
         self._position = 0
+        self._generation = 0
+        # Where each partition is read from next, as a consumer's position: unknown until a
+        # partition has been read or rewound (a fresh consumer starts at the first record it has).
+        self._next: dict[tuple[str, int], int] = {}
         self.committed: dict[tuple[str, int], int] = {}
 
     def poll_batch(self, limits: BatchLimits) -> Batch:
-        batch = Batch()
+        batch = Batch(generation=self._generation)
         size = 0
         while self._position < len(self._records) and len(batch) < limits.max_records:
             record = self._records[self._position]
             if batch.records and size + record.size > limits.max_bytes:
                 break
             batch.records.append(record)
+            tp = (record.topic, record.partition)
+            batch.read_from.setdefault(tp, self._next.get(tp, record.offset))
             size += record.size
             self._position += 1
+        self._next.update(batch.next_offsets())
         return batch
+
+    def rewind(self, positions: Mapping[tuple[str, int], int]) -> None:
+        """Read from these offsets again (records of other partitions after the earliest of them
+        are read again too, as a redelivery); batches read before are stale."""
+        self._generation += 1
+        self._next.update(positions)
+        again = [i for i, r in enumerate(self._records)
+                 if (r.topic, r.partition) in positions and r.offset >= positions[(r.topic, r.partition)]]
+        self._position = min(again, default=self._position)
 
     def commit(self, batch: Batch) -> bool:
         self.committed.update(batch.next_offsets())
         return True
 
     def is_current(self, batch: Batch) -> bool:
-        return True
+        return batch.generation == self._generation
 
     def still_owns(self, batch: Batch) -> bool:
         return True
@@ -165,6 +187,9 @@ class KafkaSource:
         self._resume_at = resume_at
         self._unchecked: set[Any] = set()  # assigned, paused until their committed offset is looked up
         self._generation = 0
+        # Each partition's next offset to read, as far as this consumer set or read it (see
+        # Batch.read_from); absent where auto_offset_reset decides.
+        self._next: dict[tuple[str, int], int] = {}
         self._consumer = KafkaConsumer(
             group_id=settings.group_id,
             client_id=client_id,
@@ -202,16 +227,33 @@ class KafkaSource:
             return
         partitions, self._unchecked = self._unchecked & self._consumer.assignment(), set()
         for tp in partitions:
+            self._next.pop((tp.topic, tp.partition), None)
             committed = self._consumer.committed(tp)
             if committed is not None:
-                self._consumer.seek(tp, committed)
+                self._seek(tp, committed)
                 continue
             position = self._resume_at(tp.topic, tp.partition) if self._resume_at is not None else None
             if position is not None:
                 log.warning("%s partition %d has no committed offset: resuming at %d, where the lake "
                             "stands", tp.topic, tp.partition, position)
-                self._consumer.seek(tp, position)
+                self._seek(tp, position)
         self._consumer.resume(*partitions)
+
+    def _seek(self, tp: Any, offset: int) -> None:
+        self._consumer.seek(tp, offset)
+        self._next[(tp.topic, tp.partition)] = offset
+
+    def rewind(self, positions: Mapping[tuple[str, int], int]) -> None:
+        """Read these partitions again from these offsets (those still assigned). Every batch read
+        before is stale, as after a rebalance: is_current() is False for it."""
+        from kafka import TopicPartition
+
+        assigned = self._consumer.assignment()
+        for (topic, partition), offset in positions.items():
+            tp = TopicPartition(topic, partition)
+            if tp in assigned:
+                self._seek(tp, offset)
+        self._generation += 1
 
     def is_current(self, batch: Batch) -> bool:
         """False once the group has rebalanced since the batch was read.
@@ -258,6 +300,8 @@ class KafkaSource:
                 # committed offsets (by us or the new owner), so it is dropped here.
                 batch, size = Batch(generation=self._generation), 0
             if unreadable is not None:
+                key = (unreadable.topic, unreadable.partition)
+                batch.read_from.setdefault(key, self._next.get(key))
                 batch.records.append(unreadable)
                 continue
             if not polled:
@@ -266,6 +310,8 @@ class KafkaSource:
                     break
                 continue
             for tp, records in polled.items():
+                if records:
+                    batch.read_from.setdefault((tp.topic, tp.partition), self._next.get((tp.topic, tp.partition)))
                 for rec in records:
                     batch.records.append(
                         RawRecord(
@@ -280,6 +326,7 @@ class KafkaSource:
                     )
                     size += len(rec.value or b"")
         batch.records.sort(key=lambda r: (r.topic, r.partition, r.offset))
+        self._next.update(batch.next_offsets())
         return batch
 
     def _skip_unreadable(self, exc: Exception) -> RawRecord:

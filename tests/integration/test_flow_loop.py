@@ -92,3 +92,74 @@ def test_batch_read_before_a_rebalance_is_read_again_not_landed(
     assert result.doubled() == [] and len(result.all_offsets) == len(values)
     ids = read_table(tmp_path, "articles")["article_id"].to_pylist()
     assert len(ids) == len(set(ids))
+
+
+def _run_source(source: MemorySource, output: Path, batch_records: int, monitor_class=None):  # type: ignore[no-untyped-def]
+    from prefect import flow
+
+    from newsflow.flows.ingest import run_ingest
+    from newsflow.flows.monitoring import RunMonitor
+
+    @flow(name="loop-under-test")
+    def loop():  # type: ignore[no-untyped-def]
+        settings = Settings(output_dir=output, limits=BatchLimits(max_records=batch_records, max_wait_s=0.1),
+                            workers=0)
+        monitor = (monitor_class or RunMonitor)(settings, source, "drain")
+        return run_ingest(settings, source, mode="drain", monitor=monitor), monitor
+
+    return loop()
+
+
+class GoneRecorder:
+    """A RunMonitor that also keeps the gaps it was told of."""
+
+    def __new__(cls, *args, **kwargs):  # type: ignore[no-untyped-def]
+        from newsflow.flows.monitoring import RunMonitor
+
+        class Recording(RunMonitor):
+            def __init__(self, *a, **k) -> None:  # type: ignore[no-untyped-def]
+                super().__init__(*a, **k)
+                self.gone: list[tuple[str, int, int, int]] = []
+
+            def offsets_gone(self, topic: str, partition: int, first: int, last: int) -> None:
+                self.gone.append((topic, partition, first, last))
+                super().offsets_gone(topic, partition, first, last)
+
+        return Recording(*args, **kwargs)
+
+
+def test_a_batch_read_past_where_the_lake_stands_is_read_again_from_the_lake(
+    prefect_api: str, tmp_path: Path, seed_event_bytes: bytes
+) -> None:
+    """The group's committed offset is ahead of the lake (a run of the same group wrote elsewhere):
+    records 4..7 exist but were never landed here, so the batch read from 8 must not land."""
+    records = records_from_values(_values(seed_event_bytes)[:12])
+    _run_source(MemorySource(records[:4]), tmp_path, batch_records=4)
+
+    ahead = MemorySource(records)
+    ahead.rewind({("memory", 0): 8})  # as a consumer whose committed offset is 8
+    totals, monitor = _run_source(ahead, tmp_path, batch_records=4, monitor_class=GoneRecorder)
+    assert totals.redone_batches == 1
+    assert monitor.gone == []
+    result = account(tmp_path)
+    assert result.doubled() == []
+    assert sorted(offset for _, _, offset in result.all_offsets) == list(range(12))
+
+
+def test_records_the_broker_no_longer_has_are_landed_past_and_reported(
+    prefect_api: str, tmp_path: Path, seed_event_bytes: bytes
+) -> None:
+    """Records 4..7 were deleted (retention) while ingest was stopped: asked for offset 4, the
+    source returns 8. The batch lands, and the gap is reported rather than waited on forever."""
+    records = records_from_values(_values(seed_event_bytes)[:12])
+    _run_source(MemorySource(records[:4]), tmp_path, batch_records=4)
+
+    retained = MemorySource(records[8:])  # what the broker still has
+    totals, monitor = _run_source(retained, tmp_path, batch_records=4, monitor_class=GoneRecorder)
+    # Its first read started at 8 (where a fresh consumer starts): not proof, so it is read again
+    # from the lake's offset 4, which the source answers with 8.
+    assert totals.redone_batches == 1
+    assert monitor.gone == [("memory", 0, 4, 7)]
+    result = account(tmp_path)
+    assert result.doubled() == []
+    assert sorted(offset for _, _, offset in result.all_offsets) == [0, 1, 2, 3, 8, 9, 10, 11]

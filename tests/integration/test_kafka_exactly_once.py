@@ -87,3 +87,30 @@ def test_flow_under_prefect_lands_reports_and_dead_letters(
     by_key = asyncio.run(artifacts())
     assert "newsflow-ingest-counts" in by_key and "newsflow-ingest-report" in by_key
     assert "Quarantine reasons" in str(by_key["newsflow-ingest-report"].data)
+
+
+def test_a_committed_offset_ahead_of_the_lake_skips_nothing(
+    broker: str, prefect_api: str, tmp_path: Path, seed_event_bytes: bytes
+) -> None:
+    """The group's committed offset moves past what this lake holds (a run of the same group
+    landed elsewhere): the next run reads from the lake's position, not from the committed one."""
+    from kafka import KafkaConsumer, TopicPartition
+    from kafka.structs import OffsetAndMetadata
+
+    topic = "news.ahead"
+    values = events(seed_event_bytes, copies=4)[:8]
+    produce(broker, topic, values[:4], partitions=1)
+    output = tmp_path / "out"
+    first = run_ingest(broker, topic, output, prefect_api)
+    assert first.returncode == 0, first.stderr[-3000:]
+    expected = produce(broker, topic, values[4:], partitions=1)
+
+    consumer = KafkaConsumer(bootstrap_servers=broker, group_id="newsflow-ingest", enable_auto_commit=False)
+    consumer.assign([TopicPartition(topic, 0)])
+    consumer.commit({TopicPartition(topic, 0): OffsetAndMetadata(6, "", -1)})
+    consumer.close()
+
+    resumed = run_ingest(broker, topic, output, prefect_api)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "lake holds it only up to 3; reading it again" in resumed.stdout + resumed.stderr
+    assert_accounted(output, expected, len(values))
