@@ -174,6 +174,13 @@ class MemorySource:
         pass
 
 
+# With records in hand, a poll that finds nothing new within this long means the backlog is
+# drained and the batch ships: waiting out the rest of the batch's time only delayed a stream's
+# rows (by up to NEWSFLOW_BATCH_WAIT_S), while a backlog's records are already fetched ahead and
+# come back at once.
+DRAINED_POLL_MS = 100
+
+
 class KafkaSource:
     """A Source reading one topic with a consumer group; offsets are committed only by commit()."""
 
@@ -289,7 +296,7 @@ class KafkaSource:
             unreadable: RawRecord | None = None
             try:
                 polled = self._consumer.poll(
-                    timeout_ms=min(remaining_ms, 500),
+                    timeout_ms=min(remaining_ms, DRAINED_POLL_MS if batch.records else 500),
                     max_records=limits.max_records - len(batch),
                 )
             except CorruptRecordError as exc:
