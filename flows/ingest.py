@@ -276,7 +276,7 @@ def run_ingest(
     if sink is None:
         sink = prepare_sink(settings.output_dir, settings.kafka.group_id, settings.kafka.topic)
     positions = LakePositions(sink)
-    index = dedup_index_from(settings.output_dir)
+    index = dedup_index_from(settings.output_dir, articles=sink.table("articles"))  # its log is read once
     set_bounds(settings.bounds)
     start_workers(settings.workers)
     default_validator()  # import GX and load suites before the first batch, not inside it

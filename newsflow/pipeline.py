@@ -24,7 +24,9 @@ from newsflow.tasks.nlp import MAX_ANALYSED_CHARS
 from newsflow.tasks.workers import RecordFailure, map_in_workers
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
+
+    from deltalake import DeltaTable
 
     from newsflow.tasks.validate import BatchValidator, TableResult
 
@@ -346,20 +348,20 @@ def process_batch(
     return BatchOutput(routed, unparseable, results)
 
 
-def dedup_index_from(output_dir: Any, window_days: int | None = None) -> DedupIndex:
+def dedup_index_from(output_dir: Any, window_days: int | None = None, articles: DeltaTable | None = None) -> DedupIndex:
     """Rebuild the duplicate index from the fingerprints of the articles landed in the last
     `window_days` days (NEWSFLOW_DEDUP_WINDOW_DAYS, default 30): start-up reads a few columns of a
-    recent window, file by file, however long the history."""
+    recent window, file by file, into a compact index, however long the history. `articles`: the
+    articles table if already open (the sink's), not to read its log again."""
     from newsflow.lake import dedup_batches, dedup_window_days
 
-    # Only the integer form of a timestamp goes to Python: a hostile one (year 10000) has no datetime.
-    index = DedupIndex()
-    for batch in dedup_batches(output_dir, dedup_window_days() if window_days is None else window_days):
-        ts = pc.cast(pc.cast(batch.column("kafka_timestamp"), pa.timestamp("ms")), pa.int64())
-        index.extend(
-            batch.column("article_id").to_pylist(), batch.column("content_hash").to_pylist(),
-            batch.column("simhash").to_pylist(), batch.column("duplicate_of").to_pylist(), ts.to_pylist(),
-            batch.column("kafka_topic").to_pylist(), batch.column("kafka_partition").to_pylist(),
-            batch.column("kafka_offset").to_pylist(),
-        )
-    return index
+    days = dedup_window_days() if window_days is None else window_days
+
+    def fingerprints() -> Iterator[pa.RecordBatch]:
+        # Timestamps as int64 milliseconds: a hostile one (year 10000) has no datetime.
+        for batch in dedup_batches(output_dir, days, articles=articles):
+            column = batch.schema.get_field_index("kafka_timestamp")
+            ts = pc.cast(pc.cast(batch.column(column), pa.timestamp("ms")), pa.int64())
+            yield batch.set_column(column, "kafka_timestamp", ts)
+
+    return DedupIndex.from_landed(fingerprints())

@@ -153,7 +153,7 @@ def test_foreign_and_empty_table_files_are_skipped_and_named(tmp_path, capsys: p
     (day / "part-00000-left-by-a-full-disk.parquet").write_bytes(b"")
     (tmp_path / "articles" / "notes.txt").write_text("not a table file")
 
-    assert len(dedup_index_from(tmp_path).by_id) == 2
+    assert dedup_index_from(tmp_path).id_count == 2
     assert main(["check", "--output", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "no table's log references" in out

@@ -157,5 +157,5 @@ def test_out_of_range_kafka_timestamps_land_and_quarantine(validator, tmp_path: 
     assert articles is not None
     assert articles.to_pyarrow_table(columns=["ingest_date"])["ingest_date"].null_count == 2
     assert account(tmp_path).missing({("ts", 0): 3}) == []
-    assert len(dedup_index_from(tmp_path).by_hash) == 0
+    assert dedup_index_from(tmp_path).content_count == 0
     assert account(tmp_path).quarantined
