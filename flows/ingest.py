@@ -348,6 +348,7 @@ def run_ingest(
         gaps = positions.gaps(batch)
         if not gaps:
             return True
+        first_offsets = batch.first_offsets()
         unconfirmed = unconfirmed_gaps(batch, gaps)
         if unconfirmed:
             totals.redone_batches += 1
@@ -355,10 +356,10 @@ def run_ingest(
                 logger.warning("batch %d not landed: %s partition %d was read from offset %s, but the "
                                "lake holds it only up to %d; reading it again from there", number, topic,
                                partition, batch.read_from.get((topic, partition)), expected - 1)
-            source.rewind({**batch.first_offsets(), **unconfirmed})
+            source.rewind({**first_offsets, **unconfirmed})
             return False
         for (topic, partition), expected in sorted(gaps.items()):
-            first = batch.first_offsets()[(topic, partition)]
+            first = first_offsets[(topic, partition)]
             logger.warning("%s partition %d: offsets %d..%d are no longer in the topic (retention, compaction "
                            "or transaction markers); landing from %d on", topic, partition, expected, first - 1, first)
             monitor.offsets_gone(topic, partition, expected, first - 1)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import sys
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -372,7 +371,8 @@ class DedupIndex:
     @classmethod
     def from_landed(cls, batches: Iterable[pa.RecordBatch]) -> DedupIndex:
         """An index of landed articles, from batches of their fingerprint columns (see
-        _LandedWindow.from_batches): as if extend() had been given them, in a compact form."""
+        _LandedWindow.from_batches): what remember() and add() of each row would know, in a
+        compact form (an original is a row without duplicate_of)."""
         return cls(_LandedWindow.from_batches(batches))
 
     @property
@@ -481,25 +481,3 @@ class DedupIndex:
             if close and (best is None or entry.position < best.position):
                 best = entry
         return (best.article_id, "near") if best else None
-
-    def extend(
-        self,
-        article_ids: Iterable[str],
-        content_hashes: Iterable[str | None],
-        simhashes: Iterable[int | None],
-        duplicate_of: Iterable[str | None],
-        timestamps_ms: Iterable[int | None],
-        topics: Iterable[str],
-        partitions: Iterable[int],
-        offsets: Iterable[int],
-    ) -> None:
-        """Add landed articles, given column by column, one by one to this process's dicts
-        (from_landed() builds the compact form of the same, for start-up)."""
-        columns = (article_ids, content_hashes, simhashes, duplicate_of, timestamps_ms, topics, partitions, offsets)
-        for article_id, chash, sim, original_of, ts, topic, partition, offset in zip(*columns, strict=True):
-            if not chash:
-                continue
-            position = (int(ts or 0), sys.intern(topic), int(partition), int(offset))
-            self.remember(article_id, position, chash)
-            if original_of is None:
-                self.add(article_id, position, chash, int(sim or 0))

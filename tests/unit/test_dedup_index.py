@@ -1,5 +1,5 @@
 """The dedup index built at start-up from landed columns (compact numpy arrays) answers exactly as one
-built row by row with extend() (the dicts a running process fills), before and after the process
+built row by row with remember() and add() (the dicts a running process fills), before and after the process
 adds, remembers and forgets deliveries of its own."""
 
 from __future__ import annotations
@@ -44,8 +44,16 @@ def _batches(rows: list[tuple[Any, ...]], cuts: list[int]) -> Iterator[pa.Record
 
 
 def _row_by_row(rows: list[tuple[Any, ...]]) -> DedupIndex:
+    """The landed rows added one by one to the dicts a running process fills (the reference the
+    compact start-up form must answer like)."""
     index = DedupIndex()
-    index.extend(*(list(c) for c in zip(*rows, strict=True))) if rows else None
+    for article_id, chash, sim, original_of, ts, topic, partition, offset in rows:
+        if not chash:
+            continue
+        position = (int(ts or 0), topic, int(partition), int(offset))
+        index.remember(article_id, position, chash)
+        if original_of is None:
+            index.add(article_id, position, chash, int(sim or 0))
     return index
 
 
