@@ -85,3 +85,19 @@ def test_clean_table_passes_and_missing_column_fails_the_table(validator, tables
     reference = _one_complete_run(validator, "quotes", broken)
     _assert_same(result, reference)
     assert result.table_failures and all("does not exist" in failure for failure in result.table_failures)
+
+
+def test_configurations_are_memoised_only_inside_the_block(validator) -> None:  # type: ignore[no-untyped-def]
+    """GX's Expectation.configuration is rebuilt on every read as shipped; inside
+    configurations_memoised() one object answers for each expectation, and only there (the
+    results of a memoised validation are compared with GX's own above)."""
+    from newsflow.tasks.validate import configurations_memoised
+
+    expectation = validator.suites["articles"].expectations[0]
+    assert expectation.configuration is not expectation.configuration
+    with configurations_memoised():
+        first = expectation.configuration
+        assert expectation.configuration is first
+        other = validator.suites["articles"].expectations[1]
+        assert other.configuration is not first and other.configuration == other.configuration
+    assert expectation.configuration is not first and expectation.configuration == first
