@@ -79,7 +79,7 @@ def _memoise_configurations() -> None:
 
     The property rebuilds an ExpectationConfiguration from the pydantic model (dict(), a regex
     over the class name) on every access, and one validation reads it about 44 times per
-    expectation: half of a batch's validation time. Inside the block each Expectation object's
+    expectation: about a third of a batch's validation time. Inside the block each Expectation object's
     configuration is built once; outside it (and in other threads) GX behaves as shipped. The
     Expectation objects a validation reads are built for it from the suite's configurations and
     not changed while it runs; the memo holds each object, so an id is never reused within it."""
