@@ -209,22 +209,30 @@ def streaming_latency(bootstrap: str, values: list[bytes], rate: float, processe
         return sorted(latencies)
 
 
-def print_budget(budget: CpuBudget, events: int, processes: int) -> None:
-    """CPU per corpus event by stage, and bare parsing's CPU over the pipeline's (workers + this
-    process): about the best (2)/(1) with every core busy all the time. An estimate, not a bound:
-    (1)'s own wall time includes cores idling at its end, so a round's (2)/(1) can come out above."""
-    print(f"(7) CPU per event, one in-memory pass ({processes} workers):")
-    parse = sum(budget.seconds[BARE_PARSE])
-    print(f"    {BARE_PARSE:<28} {1000 * parse / events:7.1f} ms")
-    total = 0.0
-    for name, (workers, here) in budget.seconds.items():
-        if name == BARE_PARSE:
-            continue
-        total += workers + here
-        print(f"    {name:<28} {1000 * (workers + here) / events:7.1f} ms  "
-              f"(workers {1000 * workers / events:.1f}, flow process {1000 * here / events:.1f})")
-    print(f"    {'pipeline total':<28} {1000 * total / events:7.1f} ms; beyond parsing "
-          f"{1000 * (total - parse) / events:.1f} ms; CPU ratio bare/pipeline: {parse / total:.2f}")
+def print_budget(budgets: list[CpuBudget], events: int, processes: int) -> None:
+    """CPU per corpus event by stage, in the workers and in this process, as the median over the
+    rounds, and bare parsing's CPU over the pipeline's (workers + this process): about the best
+    (2)/(1) with every core busy all the time. An estimate, not a bound: (1)'s own wall time
+    includes cores idling at its end, so a round's (2)/(1) can come out above. What lies beyond
+    parsing is a few tens of ms beside a parse of a few hundred that varies by 10% between passes
+    on a busy machine, so it is taken per round (the pipeline's pass minus the bare parse just
+    before it) and its median and range printed."""
+    def ms(seconds: float) -> float:
+        return 1000 * seconds / events
+
+    print(f"(7) CPU per event, in-memory passes ({processes} workers; median of {len(budgets)}):")
+    parses = [sum(b.seconds[BARE_PARSE]) for b in budgets]
+    print(f"    {BARE_PARSE:<28} {ms(median(parses)):7.1f} ms")
+    totals = [sum(w + h for name, (w, h) in b.seconds.items() if name != BARE_PARSE) for b in budgets]
+    for name in (n for n in budgets[0].seconds if n != BARE_PARSE):
+        workers = median([b.seconds[name][0] for b in budgets])
+        here = median([b.seconds[name][1] for b in budgets])
+        print(f"    {name:<28} {ms(workers + here):7.1f} ms  (workers {ms(workers):.1f}, flow process {ms(here):.1f})")
+    beyond = [ms(total - parse) for total, parse in zip(totals, parses, strict=True)]
+    shares = [total and parse / total for total, parse in zip(totals, parses, strict=True)]
+    print(f"    {'pipeline total':<28} {ms(median(totals)):7.1f} ms; beyond parsing {median(beyond):.1f} ms "
+          f"(per round {min(beyond):.1f}-{max(beyond):.1f}), {100 * median(beyond) / ms(median(parses)):.1f}% "
+          f"of bare parsing; CPU ratio bare/pipeline: {median(shares):.2f}")
 
 
 def median(values: list[float]) -> float:
@@ -302,7 +310,7 @@ def main() -> None:
         return len(values) / (time.perf_counter() - started)
 
     def cpu_budget() -> CpuBudget:
-        """(7) Where the CPU goes: bare parsing, then one in-memory pass with a snapshot per stage.
+        """(7) Where the CPU goes: bare parsing, then an in-memory pass with a snapshot per stage.
         Measured CPU, not wall time, so the machine's drift matters less than for rates."""
         budget = CpuBudget()
         map_in_workers(count_tokens, texts, args.processes)
@@ -313,6 +321,7 @@ def main() -> None:
     bare: list[float] = []
     stages: list[float] = []
     end_to_end: list[float] = []
+    budgets: list[CpuBudget] = []
     with EmbeddedBroker() as broker, tempfile.TemporaryDirectory() as out:
         topic = "bench.articles"
         ensure_topics(broker.bootstrap_servers, {topic: 2, f"{topic}.dlq": 1})
@@ -344,7 +353,7 @@ def main() -> None:
             end_to_end.append(summary["records"] / summary["active_seconds"])
             print(f"round {round_number}: bare {bare[-1]:.2f}, in memory {stages[-1]:.2f}, "
                   f"end to end {end_to_end[-1]:.2f} events/s")
-        budget = cpu_budget()
+            budgets.append(cpu_budget())
         latencies = streaming_latency(broker.bootstrap_servers, values[: args.stream_events + 1],
                                       args.stream_rate, args.processes) if args.stream_events else []
         memory = [(n, *ingest_peak_rss(broker.bootstrap_servers, corpus(n), f"bench.backlog{n}", args.batch))
@@ -372,7 +381,8 @@ def main() -> None:
     for n, peak, seconds in memory:
         print(f"(6) drain a backlog of {n} events with `newsflow ingest` (batch {args.batch}): "
               f"peak RSS {peak:.0f} MB (process + workers), {seconds:.0f} s")
-    print_budget(budget, len(values), args.processes)
+    if budgets:
+        print_budget(budgets, len(values), args.processes)
     own, child = peak_rss_mb()
     print(f"analysable texts: {len(texts)} of {len(values)}; peak RSS: {own:.0f} MB here, {child:.0f} MB largest child")
 
