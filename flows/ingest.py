@@ -38,7 +38,7 @@ from newsflow.pipeline import (
     extract_stage,
     validate_stage,
 )
-from newsflow.positions import LakePositions, lake_position, prepare_sink, topic_id_or_none, unconfirmed_gaps
+from newsflow.positions import LakePositions, prepare_sink, topic_id_or_none, unconfirmed_gaps
 from newsflow.preflight import require_topic
 from newsflow.sink import REPLACEMENTS, DeltaSink, Landed
 from newsflow.source import Batch, KafkaSource, Source
@@ -456,8 +456,8 @@ def ingest(
                         new_epoch=new_epoch)
     # A partition without a committed offset (a new group, offsets expired) resumes where the
     # lake says it stands, not at the topic's start or end.
-    source = KafkaSource(settings.kafka, resume_at=lambda topic, partition: lake_position(
-        settings.output_dir, group, topic, partition, sink.epoch))
+    source = KafkaSource(settings.kafka, resume_at=lambda topic, partition: sink.next_offsets(
+        [(topic, partition)]).get((topic, partition)))
     publisher = DeadLetterPublisher(settings.kafka)
     monitor = RunMonitor(settings, source, mode)
     try:

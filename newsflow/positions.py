@@ -16,10 +16,8 @@ from typing import TYPE_CHECKING
 
 from newsflow.lake import (
     LakeError,
-    app_id,
     log_epoch_property,
     log_id_property,
-    open_table,
 )
 from newsflow.schemas import TABLES
 
@@ -113,20 +111,6 @@ def resolve_epoch(sink: DeltaSink, topic: str, topic_id: str | None, *, new_epoc
         sink.epoch = epoch
         return epoch
     raise AssertionError("unreachable")
-
-
-def lake_position(output: str | os.PathLike[str], group: str, topic: str, partition: int, epoch: int) -> int | None:
-    """The next offset to read of a partition according to the lake: one past the lowest last
-    offset recorded over the tables (each records every batch, rows or not; None if any of them
-    has not landed this partition)."""
-    lowest: int | None = None
-    for name in TABLES:
-        table = open_table(output, name)
-        version = table.transaction_version(app_id(group, topic, partition, epoch)) if table else None
-        if version is None:
-            return None
-        lowest = version if lowest is None else min(lowest, version)
-    return None if lowest is None else lowest + 1
 
 
 class LakePositions:

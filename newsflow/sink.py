@@ -322,13 +322,16 @@ class DeltaSink:
         return {tp: v for tp, v in versions.items() if v is not None}
 
     def next_offsets(self, partitions: list[tuple[str, int]]) -> dict[tuple[str, int], int]:
-        """Where the lake stands for each partition it holds: one past the lowest last offset
-        landed over the tables (partitions no table has landed are absent)."""
-        lowest: dict[tuple[str, int], int] = {}
+        """Where the lake stands for each partition: one past the lowest last offset landed over
+        the tables (each records every batch, rows or not). A partition that some table has not
+        landed is absent: the lake holds no position for it, and reading it from the start
+        re-lands only what that table lacks (the others skip what they hold)."""
+        lowest: dict[tuple[str, int], int] | None = None
         for name in TABLES:
-            for tp, last in self._versions(self.table(name), partitions).items():
-                lowest[tp] = min(lowest.get(tp, last), last)
-        return {tp: last + 1 for tp, last in lowest.items()}
+            versions = self._versions(self.table(name), partitions)
+            lowest = versions if lowest is None else {
+                tp: min(last, versions[tp]) for tp, last in lowest.items() if tp in versions}
+        return {tp: last + 1 for tp, last in (lowest or {}).items()}
 
     def _land_table(self, name: str, rows: pa.Table | None, batch: Batch,
                     replacements: pa.Table | None = None) -> Landed:

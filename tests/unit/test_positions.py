@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from newsflow.lake import app_id, log_id_property, open_table, read_table
-from newsflow.positions import LogChangedError, lake_position, prepare_sink
+from newsflow.positions import LogChangedError, prepare_sink
 from newsflow.schemas import TABLES, to_table
 from newsflow.source import Batch, RawRecord
 
@@ -51,15 +51,20 @@ def test_a_broker_without_topic_ids_is_not_checked(tmp_path: Path) -> None:
 
 def test_the_lake_position_is_the_lowest_over_the_tables(tmp_path: Path) -> None:
     sink = prepare_sink(tmp_path, "g", "news", "id-1")
-    assert lake_position(tmp_path, "g", "news", 0, 0) is None
+    partitions = [("news", 0), ("news", 1)]
+    assert sink.next_offsets(partitions) == {}
     _land(sink, range(5))
-    assert lake_position(tmp_path, "g", "news", 0, 0) == 5
-    assert lake_position(tmp_path, "g", "news", 1, 0) is None
-    # A crash after some tables' commits: the position is where the laggard stands.
+    assert sink.next_offsets(partitions) == {("news", 0): 5}
+    # A crash after some tables' commits: the position is where the laggard stands, as another
+    # process's sink sees it too.
     from deltalake import CommitProperties, Transaction, write_deltalake
 
     table = open_table(tmp_path, "articles")
     assert table is not None
     write_deltalake(table, table.schema().to_arrow().empty_table(), mode="append",
                     commit_properties=CommitProperties(app_transactions=[Transaction(app_id("g", "news", 0, 0), 9)]))
-    assert lake_position(tmp_path, "g", "news", 0, 0) == 5
+    assert sink.next_offsets(partitions) == {("news", 0): 5}
+    # A partition only one table has landed (a crash inside the first batch): no position yet.
+    write_deltalake(table, table.schema().to_arrow().empty_table(), mode="append",
+                    commit_properties=CommitProperties(app_transactions=[Transaction(app_id("g", "news", 1, 0), 3)]))
+    assert prepare_sink(tmp_path, "g", "news", "id-1").next_offsets(partitions) == {("news", 0): 5}
