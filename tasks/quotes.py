@@ -23,6 +23,8 @@ a "who said" clause modifies). A name covering the head of that phrase is the sp
 possessor is not ("Trump's son" is the son). "he"/"she" take the nearest earlier reporting
 verb's source or main-clause subject outside quotes whose gender fits (titles, gendered roles,
 common given names, the article's own pronouns); descriptions only when headed by a person noun.
+"it" takes a singular organisation or thing (also a main-clause subject such as "the report", not
+a bare mass noun), "they" a plural or an organisation.
 Times, dates, bare numbers, demonstratives and relative pronouns are never speakers.
 
 Quoted stretches that are not quotes are left out: markup attribute values, stretches without
@@ -519,6 +521,8 @@ def _description(head: Token, article: _Article) -> str:
         if t.i < head.i and t.i + 1 not in {k.i for k in keep} | {head.i}:
             lo = t.i + 1
             break
+    while lo < head.i and article.doc[lo].is_punct:
+        lo += 1  # a comma the parser attached to the phrase (", a Times article")
     return article.doc[lo : head.i + 1].text
 
 
@@ -546,8 +550,10 @@ def _noun_gender(token: Token) -> str | None:
     return None
 
 
-def _speaker_of(token: Token | None, article: _Article) -> _Source | None:
-    """The speaker a source phrase's head token names, or None if it names nobody usable."""
+def _speaker_of(token: Token | None, article: _Article, remember: bool = True) -> _Source | None:
+    """The speaker a source phrase's head token names, or None if it names nobody usable.
+    `remember` records a new description for later definite ones to refer back to ("a senior
+    official" ... "the official"); only sources of reporting words are recorded."""
     if token is None or article.in_quote(token):
         return None
     lower = token.lower_
@@ -582,18 +588,28 @@ def _speaker_of(token: Token | None, article: _Article) -> _Source | None:
     earlier = _earlier_description(token.idx, head, plural, description, article)
     if earlier is not None:
         description = earlier
-    else:
+    elif remember:
         article.descriptions.append((token.idx, head, plural, description))
     kind = "anonymous" if token.pos_ == "NOUN" else "unknown"
     human = head in _PERSON_NOUNS or token.pos_ == "PROPN"
     return _Source(token.idx, description, kind, _noun_gender(token), plural=plural, human=human)
 
 
+def _is_determined(noun: Token) -> bool:
+    """A noun with a determiner or possessor ("the report", "Trump's campaign"): a particular
+    thing a later "it" can point to, unlike a bare mass noun ("intense wrangling")."""
+    return any(c.dep_ in ("det", "poss") for c in noun.children)
+
+
 def _fits(source: _Source, pronoun: str) -> bool:
     if pronoun in _MALE_PRONOUNS or pronoun in _FEMALE_PRONOUNS:
         wanted = "m" if pronoun in _MALE_PRONOUNS else "f"
         return source.human and source.kind != "organisation" and not source.plural and source.gender in (None, wanted)
-    if pronoun in ("they", "them", "we", "it"):
+    if pronoun == "it":
+        # "it" is singular and not a person: an organisation, or a thing that speaks for one
+        # ("the article read ... it added"); never a plural ("the critics ... it").
+        return source.kind == "organisation" or (not source.human and not source.plural)
+    if pronoun in ("they", "them", "we"):
         return source.kind == "organisation" or source.plural
     return False
 
@@ -646,6 +662,15 @@ def _collect_sources(article: _Article, arrays: _TokenArrays) -> dict[int, _Sour
             elif token.pos_ == "PROPN" and token.is_title and i not in article.mention_at and not token.ent_type_:
                 # A name the entity model missed ("Ham made it clear he ...").
                 article.subjects.append(_Source(token.idx, token.text, "person", None))
+            elif token.pos_ in ("NOUN", "PROPN") and token.lower_ not in _PRONOUNS:
+                # An organisation, a thing or a group as subject ("The campaign is defending
+                # him. It calls ...") is what a later "it" or "they" refers to; kept only when it
+                # cannot be "he" or "she", so their resolution is unchanged.
+                source = _speaker_of(token, article, remember=False)
+                if source is not None and (source.kind == "organisation" or source.plural or (
+                    not source.human and _is_determined(token)
+                )):
+                    article.subjects.append(source)
         elif _is_cue(token):
             source = _speaker_of(_source_token(token, article), article)
             found[i] = source

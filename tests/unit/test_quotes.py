@@ -71,6 +71,18 @@ TEXTS = {
     "clause_subject": (
         "Trump went on about “how the system is rigged,” and Melanie Austin said yes again and again."
     ),
+    "it_thing_subject": (
+        "The county's annual water report came out on Monday.\n\n"
+        "It says the supply is “safe for at least another decade.”"
+    ),
+    "it_not_mass_noun": (
+        "The city council met on Monday. Intense wrangling delayed the vote.\n\n"
+        "It called the delay “regrettable but necessary for a fair outcome.”"
+    ),
+    "it_not_plural": (
+        "Several doctors said the plan was rushed.\n\n"
+        "The county health board has not decided yet. It called the plan “too expensive for a small county.”"
+    ),
     "dateline_time": (
         "5:45 p.m.\n\n"
         "The campaign is calling the new poll “deeply flawed and unreliable.”"
@@ -178,6 +190,25 @@ def test_lone_quote_continues_the_attribution_before_it(quotes: dict[str, list[d
 def test_quoted_phrase_keeps_its_clause_subject(quotes: dict[str, list[dict[str, Any]]]) -> None:
     # "said" belongs to another clause of the sentence: Melanie Austin is not quoted here.
     assert _one(quotes, "clause_subject", "how the system")["speaker"] == "Trump"
+
+
+def test_it_takes_a_thing_or_organisation_subject(quotes: dict[str, list[dict[str, Any]]]) -> None:
+    # "it" goes back to the report, the subject of the sentence before, though no reporting verb
+    # credits it.
+    quote = _one(quotes, "it_thing_subject", "safe for")
+    assert quote["speaker"] is not None and quote["speaker"].endswith("report")
+
+
+def test_it_skips_bare_mass_nouns(quotes: dict[str, list[dict[str, Any]]]) -> None:
+    # "Intense wrangling" is nearer, but a bare mass noun is no particular thing to point back to.
+    quote = _one(quotes, "it_not_mass_noun", "regrettable")
+    assert quote["speaker"] is not None and quote["speaker"].endswith("council")
+
+
+def test_it_is_singular(quotes: dict[str, list[dict[str, Any]]]) -> None:
+    # The doctors said something earlier, but "it" cannot be a plural.
+    quote = _one(quotes, "it_not_plural", "too expensive")
+    assert quote["speaker"] is not None and quote["speaker"].endswith("board")
 
 
 def test_find_quoted_spans_cuts_multi_paragraph_quotes() -> None:
