@@ -490,11 +490,12 @@ def resolve_places(queries: Sequence[str | PlaceQuery], text: str | None = None)
             countries_seen = firm_country if embedded_only[idx] else total_country
             divisions_seen = firm_division if embedded_only[idx] else total_division
             for place, base in zip(cands, prior, strict=True):
-                if place.feature_type in ("city", "admin2") and place.country_code in shadowed[idx]:
+                if place.feature_type in ("city", "admin2") and not place.is_capital and place.country_code in shadowed[idx]:
                     # "Oregon" in an Illinois story is still the state: a town named after a state
                     # of its own country needs a qualifier or a neighbour, not just the story's
                     # state. (Towns named after countries keep their support: local news names its
-                    # own Lebanon or Palestine often, without a qualifier.)
+                    # own Lebanon or Palestine often, without a qualifier. The national capital is
+                    # no such town: "Washington" alone is the capital more often than the state.)
                     row.append(base)
                     continue
                 own_country = 0.0 if embedded_only[idx] else by_country[idx].get(place.country_code or "", 0.0)

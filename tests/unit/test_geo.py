@@ -253,3 +253,13 @@ def test_state_name_in_another_states_story_is_the_state() -> None:
     # Oregon, Illinois exists; the story's other places being in Illinois does not make it so.
     oregon, _, _ = resolve_places(["Oregon", "Rockford", "Illinois"])
     assert oregon.place and oregon.place.feature_code == "ADM1" and oregon.place.admin1 == "OR"
+
+
+def test_the_national_capital_is_no_town_named_after_a_state() -> None:
+    # Washington, D.C. shares its name with a state, but it is the country's capital: the story's
+    # other American places back it as they back any city, and it outranks the state.
+    washington, _, _ = resolve_places(["Washington", "Chicago", "New York"])
+    assert washington.place and (washington.place.feature_code, washington.place.admin1) == ("PPLC", "DC")
+    # With the state's own places around, the state still wins.
+    state, _, _ = resolve_places(["Washington", "Seattle", "Spokane"])
+    assert state.place and state.place.feature_code == "ADM1" and state.place.admin1 == "WA"
