@@ -289,6 +289,30 @@ def _untagged_places(text: str, entities: list[Mention]) -> list[tuple[PlaceQuer
     return found
 
 
+# A legislator's party and home after the name: "Rep. Earl Pomeroy, D-N.D.", "Sen. Tom Bakk, DFL-Cook",
+# "(R-Ocilla)". The home is a state or a town of the legislator's state.
+_PARTY_HOME = re.compile(r"(?<![\w.'’-])(?:D|R|I|DFL|Ind)-([A-Z][\w.'’]*(?: [A-Z][\w.'’]*){0,2})")
+
+
+def _party_homes(text: str, taken: list[tuple[PlaceQuery, str]]) -> list[tuple[PlaceQuery, str]]:
+    """The place in a party-and-home tag ("D-Calif.", "R-Story City"), the longest known name from
+    its left; kept, like untagged names, only when the article backs it."""
+    spans = [(q.start or 0, q.end or 0) for q, _ in taken]
+    gaz = gazetteer()
+    found: list[tuple[PlaceQuery, str]] = []
+    for match in _PARTY_HOME.finditer(text):
+        words = match.group(1).split(" ")
+        for n in range(len(words), 0, -1):
+            name = next((v for v in _name_variants(" ".join(words[:n])) if gaz.candidates(v)), None)
+            if name is None:
+                continue
+            start = match.start(1)
+            if not any(a < start + len(name) and start < b for a, b in spans):
+                found.append((PlaceQuery(name, start, start + len(name), embedded=True), name))
+            break
+    return found
+
+
 def geocode(entities: list[Mention], text: str | None = None) -> list[dict[str, Any]]:
     """Location rows for an article's place mentions: GPE/LOC, nationality words (NORP), place names
     inside other entities and, given the text, capitalised names the entity model left untagged.
@@ -298,6 +322,7 @@ def geocode(entities: list[Mention], text: str | None = None) -> list[dict[str, 
     pairs = _place_queries(entities)
     if text is not None:
         pairs += _untagged_places(text, entities)
+        pairs += _party_homes(text, pairs)
         pairs.sort(key=lambda pair: pair[0].start or 0)
     resolutions = resolve_places([query for query, _ in pairs], text)
     gaz = gazetteer()

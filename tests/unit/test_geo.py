@@ -263,3 +263,14 @@ def test_the_national_capital_is_no_town_named_after_a_state() -> None:
     # With the state's own places around, the state still wins.
     state, _, _ = resolve_places(["Washington", "Seattle", "Spokane"])
     assert state.place and state.place.feature_code == "ADM1" and state.place.admin1 == "WA"
+
+
+def test_party_and_home_tag_after_a_legislator_is_a_place() -> None:
+    body = ("Rep. Ann Doe, D-N.M., and state Sen. Bo Roe, R-Grand Forks, spoke in North Dakota. "
+            "The R-squared value and D-Day were mentioned.")
+    rows = geocode([_mention("Ann Doe", body, "PERSON"), _mention("Bo Roe", body, "PERSON"),
+                    _mention("North Dakota", body, "GPE")], body)
+    assert [(r["text"], r["feature_code"], r["admin1_code"]) for r in rows][:2] == [
+        ("N.M.", "ADM1", "NM"), ("Grand Forks", "PPL", "ND")]
+    assert body[rows[1]["start_char"]:rows[1]["end_char"]] == "Grand Forks"
+    assert len(rows) == 3
