@@ -158,34 +158,39 @@ def _embedded_places(mention: Mention, county_only: bool = False, trailing: bool
     # A list of names typed as one entity ("Grant, Mahnomen and Becker"): each item on its own.
     items = [(run[0][0], run[-1][1]) for run in runs] if separators and all(
         sep in (", ", " and ", ", and ") for sep in separators) else []
-    if not items and len(words) == 1 and "-" in text[words[0][0]:words[0][1]]:
-        # "Fargo-Moorhead": a hyphenated pair of names.
-        start = words[0][0]
-        for part in text[words[0][0]:words[0][1]].split("-"):
-            if part[:1].isupper():
-                items.append((start, start + len(part)))
-            start += len(part) + 1
     first, last = runs[0], runs[-1]
+    of = text.rfind(" of ")
+    # Alternatives per name sought, longest first: each item of a list, each side of a hyphenated
+    # pair, or else (one name) the leading, "of" and trailing words.
+    pairs: list[list[tuple[int, int]]] = []
+    for run in ([first] if first[0][0] == lead else []) + ([last] if of > 0 and last[0][0] == of + 4 else []):
+        pairs += _hyphenated_pair(text, run)
     spans: list[tuple[int, int]] = []
     if first[0][0] == lead:
         spans += [(first[0][0], first[n - 1][1]) for n in range(min(len(first), 3), 0, -1)]
-    of = text.rfind(" of ")
     if of > 0 and last[0][0] == of + 4:
         spans.append((last[0][0], last[-1][1]))
     if trailing and last[-1][1] == len(text.rstrip()) and (last is not first or len(last) > 1):
         spans += [(last[n][0], last[-1][1]) for n in range(max(1 if last is first else 0, len(last) - 2), len(last))]
     gaz = gazetteer()
     found: list[PlaceQuery] = []
-    for start, end in items or spans:
-        for name in _name_variants(text[start:end]):
-            if county_only and not COUNTY_WORDS.search(name.lower()):
-                continue
-            if " " not in name and name.lower() in _NAME_STARTERS:
-                continue
-            if gaz.candidates(name):
-                found.append(PlaceQuery(name, mention.start + start, mention.start + start + len(name), embedded=True))
-                break
-        if found and not items:
+    for groups in ([[item] for item in items], pairs, [spans]):
+        for alternatives in groups:
+            query = None
+            for start, end in alternatives:
+                for name in _name_variants(text[start:end]):
+                    if county_only and not COUNTY_WORDS.search(name.lower()):
+                        continue
+                    if " " not in name and name.lower() in _NAME_STARTERS:
+                        continue
+                    if gaz.candidates(name):
+                        query = PlaceQuery(name, mention.start + start, mention.start + start + len(name),
+                                           embedded=True)
+                        break
+                if query:
+                    found.append(query)
+                    break
+        if found or (groups and groups is not pairs):
             break
     if not found and not county_only and first[0][0] == lead:
         word = text[first[0][0]:first[0][1]]
@@ -193,6 +198,31 @@ def _embedded_places(mention: Mention, county_only: bool = False, trailing: bool
             found.append(PlaceQuery(word, mention.start + first[0][0], mention.start + first[0][1],
                                     demonym=True, embedded=True))
     return found
+
+
+def _hyphenated_pair(text: str, run: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+    """The two names of a run opening with a hyphenated pair ("Fargo-Moorhead", "Watertown-Mayer
+    Lutheran", "Nebraska-Lincoln", "Springfield-Greene County Health", "Greenville- Spartanburg
+    Airport"): the first name, and the second with up to two more words of the run, longest first."""
+    start, end = run[0]
+    cut = text.find("-", start, end)
+    if cut <= start:
+        return []
+    if cut == end - 1:  # "Greenville- Spartanburg": the second name is the next word
+        if len(run) < 2:
+            return []
+        second, rest, second_end = run[1][0], run[2:], run[1][1]
+    else:
+        second, rest = cut + 1, run[1:]
+        if not text[second:second + 1].isupper():
+            return []
+        second_end = text.find("-", second, end)
+        if second_end >= 0:  # three or more names: the second only
+            rest = []
+        else:
+            second_end = end
+    ends = [second_end] + [w[1] for w in rest[:2]]
+    return [[(start, cut)], [(second, e) for e in reversed(ends)]]
 
 
 def _name_variants(name: str) -> list[str]:

@@ -274,3 +274,21 @@ def test_party_and_home_tag_after_a_legislator_is_a_place() -> None:
         ("N.M.", "ADM1", "NM"), ("Grand Forks", "PPL", "ND")]
     assert body[rows[1]["start_char"]:rows[1]["end_char"]] == "Grand Forks"
     assert len(rows) == 3
+
+
+def test_hyphenated_pair_opening_an_organisation_name_or_after_its_of() -> None:
+    body = ("Fargo-Moorhead Lutheran beat the University of Minnesota-Duluth side, and the "
+            "Moorhead-Clay County Health Board met in Minnesota and in North Dakota.")
+    nd, mn = body.rindex("North Dakota"), body.rindex("Minnesota")
+    rows = geocode([_mention("Fargo-Moorhead Lutheran", body, "ORG"),
+                    _mention("the University of Minnesota-Duluth", body, "ORG"),
+                    _mention("the Moorhead-Clay County Health Board", body, "ORG"),
+                    Mention("Minnesota", "Minnesota", "GPE", mn, mn + len("Minnesota")),
+                    Mention("North Dakota", "North Dakota", "GPE", nd, nd + len("North Dakota"))], body)
+    got = [(r["text"], r["admin1_code"]) for r in rows]
+    assert got[:4] == [("Fargo", "ND"), ("Moorhead", "MN"), ("Minnesota", "MN"), ("Duluth", "MN")]
+    assert ("Clay County", "MN") in got
+    # A hyphenated word that is no pair of names leaves the usual reading: "Sub-Saharan Africa".
+    body = "Aid to Sub-Saharan Africa rose."
+    rows = geocode([_mention("Sub-Saharan Africa", body, "ORG")], body)
+    assert [r["text"] for r in rows] == ["Africa"]
