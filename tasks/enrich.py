@@ -237,6 +237,15 @@ def _name_variants(name: str) -> list[str]:
     return variants
 
 
+# Words of offices and bodies that end a span the entity model took for a person's name.
+_INSTITUTION_WORDS = {
+    "police", "fire", "sheriff", "mayor", "parks", "council", "superintendent", "elementary", "school",
+    "high", "selectman", "selectmen", "commonwealth", "labour", "labor", "elks", "district", "department",
+    "station", "board", "library", "hospital", "church", "city", "county", "township", "schools",
+    "principal", "commission", "commissioners", "committee", "chamber", "club", "center", "centre",
+}
+
+
 def _place_queries(entities: list[Mention]) -> list[tuple[PlaceQuery, str]]:
     """(query, the text as written) for each place mention."""
     queries: list[tuple[PlaceQuery, str]] = []
@@ -261,6 +270,17 @@ def _place_queries(entities: list[Mention]) -> list[tuple[PlaceQuery, str]]:
                 # explains: often a town ("Alexandria woman charged ..."); kept when the article backs it.
                 if gaz.candidates(m.text):
                     queries.append((PlaceQuery(m.text, m.start, m.end, embedded=True), m.text))
+            elif " " in m.text.strip() and m.canonical in _name_variants(m.text.strip()) \
+                    and (whole := next((v for v in _name_variants(m.text.strip())
+                                        if gaz.candidates(v) or gaz.demonym_candidates(v)), None)):
+                # A name of several words typed as a person that is all a place or a nationality
+                # ("Sioux Falls", "Glen Carbon", "Sri Lankan"); kept when the article backs it.
+                demonym = not gaz.candidates(whole)
+                start = m.start + m.text.index(whole)
+                queries.append((PlaceQuery(whole, start, start + len(whole), demonym=demonym, embedded=True), whole))
+            elif any(w.lower() in _INSTITUTION_WORDS for w in m.text.split()[1:]):
+                # "Alexandria Police", "Huntsville Fire Station", "Avondale Mayor": no person's name.
+                queries.extend((q, q.name) for q in _embedded_places(m, trailing=False))
             else:
                 queries.extend((q, q.name) for q in _embedded_places(m, county_only=True))
         elif m.type in _CARRIER_TYPES:

@@ -292,3 +292,26 @@ def test_hyphenated_pair_opening_an_organisation_name_or_after_its_of() -> None:
     body = "Aid to Sub-Saharan Africa rose."
     rows = geocode([_mention("Sub-Saharan Africa", body, "ORG")], body)
     assert [r["text"] for r in rows] == ["Africa"]
+
+
+def test_place_or_nationality_of_several_words_typed_as_a_person() -> None:
+    body = "Sioux Falls officials said the Sri Lankan visitors reached South Dakota on Monday."
+    rows = geocode([_mention("Sioux Falls", body, "PERSON"), _mention("Sri Lankan", body, "PERSON"),
+                    _mention("South Dakota", body, "GPE")], body)
+    assert [(r["text"], r["country_code"], r["admin1_code"]) for r in rows] == [
+        ("Sioux Falls", "US", "SD"), ("Sri Lankan", "LK", None), ("South Dakota", "US", "SD")]
+    # The surname of a fuller name in the article stays a person ("Wagner" of "Joe Wagner").
+    body = "Joe Wagner spoke in South Dakota. Wagner said no."
+    second = body.rindex("Wagner")
+    rows = geocode([_mention("Joe Wagner", body, "PERSON"), _mention("South Dakota", body, "GPE"),
+                    Mention("Wagner", "Joe Wagner", "PERSON", second, second + len("Wagner"))], body)
+    assert [r["text"] for r in rows] == ["South Dakota"]
+
+
+def test_town_before_an_office_word_in_a_span_typed_as_a_person() -> None:
+    body = "Huntsville Police said the road near Conroe, Texas, was closed."
+    rows = geocode([_mention("Huntsville Police", body, "PERSON"), _mention("Conroe", body, "GPE"),
+                    _mention("Texas", body, "GPE")], body)
+    huntsville = rows[0]
+    assert (huntsville["text"], huntsville["admin1_code"]) == ("Huntsville", "TX")
+    assert body[huntsville["start_char"]:huntsville["end_char"]] == "Huntsville"
