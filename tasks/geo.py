@@ -62,13 +62,15 @@ SMALL_PLACE = 5_000
 
 _FOLD = str.maketrans({"’": "'", "‘": "'", "`": "'"})
 _ABBREVIATIONS = ((re.compile(r"^st\.?\s+"), "saint "), (re.compile(r"^ste\.?\s+"), "sainte "),
-                  (re.compile(r"^ft\.?\s+"), "fort "), (re.compile(r"^mt\.?\s+"), "mount "))
+                  (re.compile(r"^ft\.?\s+"), "fort "), (re.compile(r"^mt\.?\s+"), "mount "),
+                  (re.compile(r"\s+co\.$"), " county"), (re.compile(r"\s+twp\.?$"), " township"))
 COUNTY_WORDS = re.compile(r"\s+(county|parish|borough|counties|parishes)$")
 
 
 @lru_cache(maxsize=131072)
 def normalise(name: str) -> str:
-    """The lookup key of a name: case, accents, quotes, spacing, 'St.'/'Ft.'/'Mt.' folded."""
+    """The lookup key of a name: case, accents, quotes, spacing, 'St.'/'Ft.'/'Mt.' and a trailing
+    'Co.'/'Twp.' ("Loudon Co.", "Madison Twp.") folded."""
     text = unicodedata.normalize("NFKD", name.translate(_FOLD))
     text = "".join(c for c in text if not unicodedata.combining(c)).lower()
     text = re.sub(r"\s+", " ", text).strip().removesuffix("'s").strip()
@@ -448,6 +450,9 @@ def resolve_places(queries: Sequence[str | PlaceQuery], text: str | None = None)
         embedded_only.append(all(m.embedded for m in members))
         county_names.append(county_named)
         shadowed.append({p.country_code or "" for p in candidates[-1] if p.feature_type == "admin1"})
+        if any(p.feature_type in ("region", "continent") for p in candidates[-1]):
+            # "Middle East", Maryland: a town named after a region or continent is shadowed everywhere.
+            shadowed[-1] |= {p.country_code or "" for p in candidates[-1]}
 
     # Places lying near a reading of another name back each other ("Athens" and "Henderson County"
     # meet in Texas only); computed once, on a grid, over every candidate of the other names.

@@ -315,3 +315,15 @@ def test_town_before_an_office_word_in_a_span_typed_as_a_person() -> None:
     huntsville = rows[0]
     assert (huntsville["text"], huntsville["admin1_code"]) == ("Huntsville", "TX")
     assert body[huntsville["start_char"]:huntsville["end_char"]] == "Huntsville"
+
+
+def test_county_and_township_abbreviations_fold() -> None:
+    assert normalise("Loudon Co.") == "loudon county" and normalise("Madison Twp.") == "madison township"
+    county, _ = resolve_places(["Loudon Co.", "Tennessee"])
+    assert county.place and (county.place.feature_code, county.place.admin1) == ("ADM2", "TN")
+
+
+def test_town_named_after_a_region_does_not_take_the_storys_support() -> None:
+    # Middle East, Maryland (1,900 people) next to Baltimore is no reading of "the Middle East".
+    region, _, _ = resolve_places(["Middle East", "Baltimore", "Maryland"])
+    assert region.place and region.place.feature_type == "region"
