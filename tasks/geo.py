@@ -59,6 +59,9 @@ EMBEDDED_SUPPORT = 0.5
 # A populated place this small is only taken with backing from the article (same division or a
 # qualifier); otherwise the mention stays unresolved.
 SMALL_PLACE = 5_000
+# A town with under 1/DWARF_RATIO of the people of a namesake in its own country needs a qualifier or
+# a neighbour (see resolve_places).
+DWARF_RATIO = 300
 
 _FOLD = str.maketrans({"’": "'", "‘": "'", "`": "'"})
 _ABBREVIATIONS = ((re.compile(r"^st\.?\s+"), "saint "), (re.compile(r"^ste\.?\s+"), "sainte "),
@@ -408,6 +411,7 @@ def resolve_places(queries: Sequence[str | PlaceQuery], text: str | None = None)
     county_names: list[bool] = []
     # Per name: the countries with a first-level division of that name.
     shadowed: list[set[str]] = []
+    dwarfed: list[set[int]] = []
     for key, demonym in keys:
         members = [items[i] for i in groups[(key, demonym)]]
         if demonym:
@@ -450,6 +454,15 @@ def resolve_places(queries: Sequence[str | PlaceQuery], text: str | None = None)
         embedded_only.append(all(m.embedded for m in members))
         county_names.append(county_named)
         shadowed.append({p.country_code or "" for p in candidates[-1] if p.feature_type == "admin1"})
+        # "Atlanta", Illinois (1,600 people) beside Atlanta, Georgia (500,000): a town dwarfed by a
+        # namesake of its own country takes no support from the story's states or country, only
+        # from a qualifier or a neighbour (a list of big cities is no Illinois story).
+        biggest: dict[str, int] = {}
+        for p in candidates[-1]:
+            if p.feature_type == "city" and p.country_code:
+                biggest[p.country_code] = max(biggest.get(p.country_code, 0), p.population)
+        dwarfed.append({i for i, p in enumerate(candidates[-1]) if p.feature_type == "city"
+                        and biggest.get(p.country_code or "", 0) >= DWARF_RATIO * max(p.population, 1)})
         if any(p.feature_type in ("region", "continent") for p in candidates[-1]):
             # "Middle East", Maryland: a town named after a region or continent is shadowed everywhere.
             shadowed[-1] |= {p.country_code or "" for p in candidates[-1]}
@@ -494,8 +507,9 @@ def resolve_places(queries: Sequence[str | PlaceQuery], text: str | None = None)
             row = []
             countries_seen = firm_country if embedded_only[idx] else total_country
             divisions_seen = firm_division if embedded_only[idx] else total_division
-            for place, base in zip(cands, prior, strict=True):
-                if place.feature_type in ("city", "admin2") and not place.is_capital and place.country_code in shadowed[idx]:
+            for i, (place, base) in enumerate(zip(cands, prior, strict=True)):
+                if i in dwarfed[idx] or (place.feature_type in ("city", "admin2") and not place.is_capital
+                                         and place.country_code in shadowed[idx]):
                     # "Oregon" in an Illinois story is still the state: a town named after a state
                     # of its own country needs a qualifier or a neighbour, not just the story's
                     # state. (Towns named after countries keep their support: local news names its

@@ -327,3 +327,14 @@ def test_town_named_after_a_region_does_not_take_the_storys_support() -> None:
     # Middle East, Maryland (1,900 people) next to Baltimore is no reading of "the Middle East".
     region, _, _ = resolve_places(["Middle East", "Baltimore", "Maryland"])
     assert region.place and region.place.feature_type == "region"
+
+
+def test_tiny_namesake_of_a_big_city_needs_more_than_the_storys_state() -> None:
+    # Atlanta, Illinois (1,600 people) does not become "Atlanta" because Chicago is in the story.
+    atlanta, _, _ = resolve_places(["Atlanta", "Chicago", "Los Angeles"])
+    assert atlanta.place and atlanta.place.admin1 == "GA"
+    # A qualifier still makes it.
+    text = "Flights from Chicago to Atlanta, Ill., resumed."
+    start = text.index("Atlanta")
+    _, small = resolve_places([PlaceQuery("Chicago", 13, 20), PlaceQuery("Atlanta", start, start + 7)], text)
+    assert small.place and small.place.admin1 == "IL"
