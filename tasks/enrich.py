@@ -128,6 +128,8 @@ _CARRIER_TYPES = ("ORG", "FAC", "EVENT", "WORK_OF_ART", "PRODUCT")
 _CAPITALISED = re.compile(r"[A-Z][\w.'’-]*")
 
 
+_DIRECTION = re.compile(r"(?:(?:North|South|East|West|Northern|Southern|Eastern|Western|Central|Northeast|Northwest|"
+                        r"Southeast|Southwest|Northeastern|Northwestern|Southeastern|Southwestern) )+")
 # Words that begin place names but are no place on their own ("Lake Vermont" is no Lake).
 _NAME_STARTERS = {"lake", "mount", "mt.", "fort", "ft.", "port", "saint", "st.", "new", "north", "south",
                   "east", "west", "upper", "lower", "greater", "little", "big", "old", "san", "santa", "el",
@@ -138,7 +140,8 @@ def _embedded_places(mention: Mention, county_only: bool = False, trailing: bool
     """Place-name candidates inside a mention: the whole name or each item of a list ("Grant,
     Mahnomen", "Fargo-Moorhead"), its leading or trailing capitalised words ("Mansfield" in
     "Mansfield Police Department", "Education Minnesota"), what follows "of" ("University of
-    Texas"), or else a leading nationality word ("the Georgian war").
+    Texas"), any of these after a word of direction ("Northern Illinois University"), or else a
+    leading nationality word ("the Georgian war").
     county_only: keep only names with a county word (inside a person's name).
     trailing: also try the last words (not for place mentions: "Lake Vermont" is no Vermont)."""
     text = mention.text
@@ -177,6 +180,11 @@ def _embedded_places(mention: Mention, county_only: bool = False, trailing: bool
     for groups in ([[item] for item in items], pairs, [spans]):
         for alternatives in groups:
             query = None
+            # Then the place after a word of direction ("Northern Illinois University", "East Texas
+            # Medical Center"; "North Dakota" is found whole first).
+            alternatives = alternatives + [
+                (d.end(), end) for start, end in alternatives if (d := _DIRECTION.match(text, start, end))
+                and d.end() < end and not _DIRECTION.fullmatch(text[d.end():end] + " ")]
             for start, end in alternatives:
                 for name in _name_variants(text[start:end]):
                     if county_only and not COUNTY_WORDS.search(name.lower()):

@@ -338,3 +338,15 @@ def test_tiny_namesake_of_a_big_city_needs_more_than_the_storys_state() -> None:
     start = text.index("Atlanta")
     _, small = resolve_places([PlaceQuery("Chicago", 13, 20), PlaceQuery("Atlanta", start, start + 7)], text)
     assert small.place and small.place.admin1 == "IL"
+
+
+def test_place_after_a_word_of_direction_inside_an_organisation_name() -> None:
+    body = "Students of Northern Illinois University and the South Central Kansas Health Board met."
+    rows = geocode([_mention("Northern Illinois University", body, "ORG"),
+                    _mention("the South Central Kansas Health Board", body, "ORG")], body)
+    assert [(r["text"], r["feature_code"]) for r in rows] == [("Illinois", "ADM1"), ("Kansas", "ADM1")]
+    assert body[rows[0]["start_char"]:rows[0]["end_char"]] == "Illinois"
+    # A place whose own name starts with one is found whole.
+    body = "West Virginia University said so."
+    rows = geocode([_mention("West Virginia University", body, "ORG")], body)
+    assert [r["canonical_name"] for r in rows] == ["West Virginia"]
