@@ -458,11 +458,11 @@ def resolve_places(queries: Sequence[str | PlaceQuery], text: str | None = None)
         # namesake of its own country takes no support from the story's states or country, only
         # from a qualifier or a neighbour (a list of big cities is no Illinois story).
         biggest: dict[str, int] = {}
-        for p in candidates[-1]:
-            if p.feature_type == "city" and p.country_code:
-                biggest[p.country_code] = max(biggest.get(p.country_code, 0), p.population)
-        dwarfed.append({i for i, p in enumerate(candidates[-1]) if p.feature_type == "city"
-                        and biggest.get(p.country_code or "", 0) >= DWARF_RATIO * max(p.population, 1)})
+        for town in candidates[-1]:
+            if town.feature_type == "city" and town.country_code:
+                biggest[town.country_code] = max(biggest.get(town.country_code, 0), town.population)
+        dwarfed.append({i for i, c in enumerate(candidates[-1]) if c.feature_type == "city"
+                        and biggest.get(c.country_code or "", 0) >= DWARF_RATIO * max(c.population, 1)})
         if any(p.feature_type in ("region", "continent") for p in candidates[-1]):
             # "Middle East", Maryland: a town named after a region or continent is shadowed everywhere.
             shadowed[-1] |= {p.country_code or "" for p in candidates[-1]}
