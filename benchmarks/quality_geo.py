@@ -9,7 +9,9 @@ rule on the gold names. Figures (distances are haversine on a 6,371.0 km sphere)
   prediction has a point, share within 161 km (n and median km beside it);
 - share of the gold toponyms with coordinates that get a correct point (found, resolved, < 161 km);
 - resolver alone on the gold names (each article's gold phrases resolved together), acc@161 over
-  all of them, no candidate counting as wrong; and how often the GeoNames id is the gold one.
+  all of them, no candidate counting as wrong; and how often the GeoNames id is the gold one;
+- the three geocoding figures again on half A (the first 294 articles by numeric docid, the half
+  error analysis may look at) and half B (the other 294, for checking only).
 
     python benchmarks/quality_geo.py [path/to/shared/eval]
 
@@ -48,6 +50,7 @@ class GoldToponym:
 class GoldArticle:
     text: str
     toponyms: tuple[GoldToponym, ...]
+    docid: str = ""
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,7 @@ def load_lgl(path: Path) -> list[GoldArticle]:
                 gid = int(gaztag.get("geonameid") or 0) or None
             toponyms.append(GoldToponym(int(toponym.findtext("start") or 0), int(toponym.findtext("end") or 0),
                                         toponym.findtext("phrase") or "", lat, lon, gid))
-        articles.append(GoldArticle(article.findtext("text") or "", tuple(toponyms)))
+        articles.append(GoldArticle(article.findtext("text") or "", tuple(toponyms), article.get("docid") or ""))
     return articles
 
 
@@ -185,6 +188,13 @@ def end_to_end(articles: Sequence[GoldArticle], predictions: Sequence[Sequence[P
     }
 
 
+def halves(articles: Sequence[GoldArticle]) -> tuple[list[int], list[int]]:
+    """Article indices of half A (the first half by numeric docid, for error analysis) and half B
+    (the rest, for checking only)."""
+    order = sorted(range(len(articles)), key=lambda i: int(articles[i].docid or 0))
+    return sorted(order[:len(order) // 2]), sorted(order[len(order) // 2:])
+
+
 def resolver_alone(articles: Sequence[GoldArticle],
                    resolve: Callable[[Sequence[GoldToponym], str], list[Any]]) -> dict[str, float]:
     """resolve(gold toponyms, text) -> one place (or None) per toponym, in order."""
@@ -248,6 +258,11 @@ def report(eval_root: Path) -> str:
     row("share of gold toponyms with a correct point", ours_e2e["share_correct"], ref_e2e["share_correct"])
     row("resolver alone on gold names, acc@161", ours_res["acc161"], ref_res["acc161"])
     row("resolver alone, same GeoNames id", ours_res["same_id"], ref_res["same_id"])
+    for label, half in zip("AB", halves(articles), strict=True):
+        e2e = end_to_end([articles[i] for i in half], [ours[i] for i in half])
+        res = resolver_alone([articles[i] for i in half], _newsflow_resolve)
+        lines.append(f"newsflow, half {label} ({len(half)} articles by docid): end-to-end acc@161 {e2e['acc161']:.3f}, "
+                     f"share correct {e2e['share_correct']:.3f}, resolver alone {res['acc161']:.3f}")
     lines.append("reference = spaCy GPE/LOC spans (gold names for the resolver line), most populous gazetteer match")
     lines.append(f"CPU: gazetteer load {load_s:.2f} s; geocode() {ms_per_article:.2f} ms per article (entities given)")
     return "\n".join(lines)

@@ -128,6 +128,8 @@ _CARRIER_TYPES = ("ORG", "FAC", "EVENT", "WORK_OF_ART", "PRODUCT")
 _CAPITALISED = re.compile(r"[A-Z][\w.'’-]*")
 
 
+_DIRECTION = re.compile(r"(?:(?:North|South|East|West|Northern|Southern|Eastern|Western|Central|Northeast|Northwest|"
+                        r"Southeast|Southwest|Northeastern|Northwestern|Southeastern|Southwestern) )+")
 # Words that begin place names but are no place on their own ("Lake Vermont" is no Lake).
 _NAME_STARTERS = {"lake", "mount", "mt.", "fort", "ft.", "port", "saint", "st.", "new", "north", "south",
                   "east", "west", "upper", "lower", "greater", "little", "big", "old", "san", "santa", "el",
@@ -138,7 +140,8 @@ def _embedded_places(mention: Mention, county_only: bool = False, trailing: bool
     """Place-name candidates inside a mention: the whole name or each item of a list ("Grant,
     Mahnomen", "Fargo-Moorhead"), its leading or trailing capitalised words ("Mansfield" in
     "Mansfield Police Department", "Education Minnesota"), what follows "of" ("University of
-    Texas"), or else a leading nationality word ("the Georgian war").
+    Texas"), any of these after a word of direction ("Northern Illinois University"), or else a
+    leading nationality word ("the Georgian war").
     county_only: keep only names with a county word (inside a person's name).
     trailing: also try the last words (not for place mentions: "Lake Vermont" is no Vermont)."""
     text = mention.text
@@ -158,34 +161,44 @@ def _embedded_places(mention: Mention, county_only: bool = False, trailing: bool
     # A list of names typed as one entity ("Grant, Mahnomen and Becker"): each item on its own.
     items = [(run[0][0], run[-1][1]) for run in runs] if separators and all(
         sep in (", ", " and ", ", and ") for sep in separators) else []
-    if not items and len(words) == 1 and "-" in text[words[0][0]:words[0][1]]:
-        # "Fargo-Moorhead": a hyphenated pair of names.
-        start = words[0][0]
-        for part in text[words[0][0]:words[0][1]].split("-"):
-            if part[:1].isupper():
-                items.append((start, start + len(part)))
-            start += len(part) + 1
     first, last = runs[0], runs[-1]
+    of = text.rfind(" of ")
+    # Alternatives per name sought, longest first: each item of a list, each side of a hyphenated
+    # pair, or else (one name) the leading, "of" and trailing words.
+    pairs: list[list[tuple[int, int]]] = []
+    for run in ([first] if first[0][0] == lead else []) + ([last] if of > 0 and last[0][0] == of + 4 else []):
+        pairs += _hyphenated_pair(text, run)
     spans: list[tuple[int, int]] = []
     if first[0][0] == lead:
         spans += [(first[0][0], first[n - 1][1]) for n in range(min(len(first), 3), 0, -1)]
-    of = text.rfind(" of ")
     if of > 0 and last[0][0] == of + 4:
         spans.append((last[0][0], last[-1][1]))
     if trailing and last[-1][1] == len(text.rstrip()) and (last is not first or len(last) > 1):
         spans += [(last[n][0], last[-1][1]) for n in range(max(1 if last is first else 0, len(last) - 2), len(last))]
     gaz = gazetteer()
     found: list[PlaceQuery] = []
-    for start, end in items or spans:
-        for name in _name_variants(text[start:end]):
-            if county_only and not COUNTY_WORDS.search(name.lower()):
-                continue
-            if " " not in name and name.lower() in _NAME_STARTERS:
-                continue
-            if gaz.candidates(name):
-                found.append(PlaceQuery(name, mention.start + start, mention.start + start + len(name), embedded=True))
-                break
-        if found and not items:
+    for groups in ([[item] for item in items], pairs, [spans]):
+        for alternatives in groups:
+            query = None
+            # Then the place after a word of direction ("Northern Illinois University", "East Texas
+            # Medical Center"; "North Dakota" is found whole first).
+            alternatives = alternatives + [
+                (d.end(), end) for start, end in alternatives if (d := _DIRECTION.match(text, start, end))
+                and d.end() < end and not _DIRECTION.fullmatch(text[d.end():end] + " ")]
+            for start, end in alternatives:
+                for name in _name_variants(text[start:end]):
+                    if county_only and not COUNTY_WORDS.search(name.lower()):
+                        continue
+                    if " " not in name and name.lower() in _NAME_STARTERS:
+                        continue
+                    if gaz.candidates(name):
+                        query = PlaceQuery(name, mention.start + start, mention.start + start + len(name),
+                                           embedded=True)
+                        break
+                if query:
+                    found.append(query)
+                    break
+        if found or (groups and groups is not pairs):
             break
     if not found and not county_only and first[0][0] == lead:
         word = text[first[0][0]:first[0][1]]
@@ -193,6 +206,31 @@ def _embedded_places(mention: Mention, county_only: bool = False, trailing: bool
             found.append(PlaceQuery(word, mention.start + first[0][0], mention.start + first[0][1],
                                     demonym=True, embedded=True))
     return found
+
+
+def _hyphenated_pair(text: str, run: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+    """The two names of a run opening with a hyphenated pair ("Fargo-Moorhead", "Watertown-Mayer
+    Lutheran", "Nebraska-Lincoln", "Springfield-Greene County Health", "Greenville- Spartanburg
+    Airport"): the first name, and the second with up to two more words of the run, longest first."""
+    start, end = run[0]
+    cut = text.find("-", start, end)
+    if cut <= start:
+        return []
+    if cut == end - 1:  # "Greenville- Spartanburg": the second name is the next word
+        if len(run) < 2:
+            return []
+        second, rest, second_end = run[1][0], run[2:], run[1][1]
+    else:
+        second, rest = cut + 1, run[1:]
+        if not text[second:second + 1].isupper():
+            return []
+        second_end = text.find("-", second, end)
+        if second_end >= 0:  # three or more names: the second only
+            rest = []
+        else:
+            second_end = end
+    ends = [second_end] + [w[1] for w in rest[:2]]
+    return [[(start, cut)], [(second, e) for e in reversed(ends)]]
 
 
 def _name_variants(name: str) -> list[str]:
@@ -205,6 +243,15 @@ def _name_variants(name: str) -> list[str]:
     if name.endswith(".") and name.count(".") == 1:
         variants.append(name[:-1])
     return variants
+
+
+# Words of offices and bodies that end a span the entity model took for a person's name.
+_INSTITUTION_WORDS = {
+    "police", "fire", "sheriff", "mayor", "parks", "council", "superintendent", "elementary", "school",
+    "high", "selectman", "selectmen", "commonwealth", "labour", "labor", "elks", "district", "department",
+    "station", "board", "library", "hospital", "church", "city", "county", "township", "schools",
+    "principal", "commission", "commissioners", "committee", "chamber", "club", "center", "centre",
+}
 
 
 def _place_queries(entities: list[Mention]) -> list[tuple[PlaceQuery, str]]:
@@ -231,6 +278,17 @@ def _place_queries(entities: list[Mention]) -> list[tuple[PlaceQuery, str]]:
                 # explains: often a town ("Alexandria woman charged ..."); kept when the article backs it.
                 if gaz.candidates(m.text):
                     queries.append((PlaceQuery(m.text, m.start, m.end, embedded=True), m.text))
+            elif " " in m.text.strip() and m.canonical in _name_variants(m.text.strip()) \
+                    and (whole := next((v for v in _name_variants(m.text.strip())
+                                        if gaz.candidates(v) or gaz.demonym_candidates(v)), None)):
+                # A name of several words typed as a person that is all a place or a nationality
+                # ("Sioux Falls", "Glen Carbon", "Sri Lankan"); kept when the article backs it.
+                demonym = not gaz.candidates(whole)
+                start = m.start + m.text.index(whole)
+                queries.append((PlaceQuery(whole, start, start + len(whole), demonym=demonym, embedded=True), whole))
+            elif any(w.lower() in _INSTITUTION_WORDS for w in m.text.split()[1:]):
+                # "Alexandria Police", "Huntsville Fire Station", "Avondale Mayor": no person's name.
+                queries.extend((q, q.name) for q in _embedded_places(m, trailing=False))
             else:
                 queries.extend((q, q.name) for q in _embedded_places(m, county_only=True))
         elif m.type in _CARRIER_TYPES:
@@ -289,6 +347,30 @@ def _untagged_places(text: str, entities: list[Mention]) -> list[tuple[PlaceQuer
     return found
 
 
+# A legislator's party and home after the name: "Rep. Earl Pomeroy, D-N.D.", "Sen. Tom Bakk, DFL-Cook",
+# "(R-Ocilla)". The home is a state or a town of the legislator's state.
+_PARTY_HOME = re.compile(r"(?<![\w.'’-])(?:D|R|I|DFL|Ind)-([A-Z][\w.'’]*(?: [A-Z][\w.'’]*){0,2})")
+
+
+def _party_homes(text: str, taken: list[tuple[PlaceQuery, str]]) -> list[tuple[PlaceQuery, str]]:
+    """The place in a party-and-home tag ("D-Calif.", "R-Story City"), the longest known name from
+    its left; kept, like untagged names, only when the article backs it."""
+    spans = [(q.start or 0, q.end or 0) for q, _ in taken]
+    gaz = gazetteer()
+    found: list[tuple[PlaceQuery, str]] = []
+    for match in _PARTY_HOME.finditer(text):
+        words = match.group(1).split(" ")
+        for n in range(len(words), 0, -1):
+            name = next((v for v in _name_variants(" ".join(words[:n])) if gaz.candidates(v)), None)
+            if name is None:
+                continue
+            start = match.start(1)
+            if not any(a < start + len(name) and start < b for a, b in spans):
+                found.append((PlaceQuery(name, start, start + len(name), embedded=True), name))
+            break
+    return found
+
+
 def geocode(entities: list[Mention], text: str | None = None) -> list[dict[str, Any]]:
     """Location rows for an article's place mentions: GPE/LOC, nationality words (NORP), place names
     inside other entities and, given the text, capitalised names the entity model left untagged.
@@ -298,6 +380,7 @@ def geocode(entities: list[Mention], text: str | None = None) -> list[dict[str, 
     pairs = _place_queries(entities)
     if text is not None:
         pairs += _untagged_places(text, entities)
+        pairs += _party_homes(text, pairs)
         pairs.sort(key=lambda pair: pair[0].start or 0)
     resolutions = resolve_places([query for query, _ in pairs], text)
     gaz = gazetteer()

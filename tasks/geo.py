@@ -59,16 +59,21 @@ EMBEDDED_SUPPORT = 0.5
 # A populated place this small is only taken with backing from the article (same division or a
 # qualifier); otherwise the mention stays unresolved.
 SMALL_PLACE = 5_000
+# A town with under 1/DWARF_RATIO of the people of a namesake in its own country needs a qualifier or
+# a neighbour (see resolve_places).
+DWARF_RATIO = 300
 
 _FOLD = str.maketrans({"’": "'", "‘": "'", "`": "'"})
 _ABBREVIATIONS = ((re.compile(r"^st\.?\s+"), "saint "), (re.compile(r"^ste\.?\s+"), "sainte "),
-                  (re.compile(r"^ft\.?\s+"), "fort "), (re.compile(r"^mt\.?\s+"), "mount "))
+                  (re.compile(r"^ft\.?\s+"), "fort "), (re.compile(r"^mt\.?\s+"), "mount "),
+                  (re.compile(r"\s+co\.$"), " county"), (re.compile(r"\s+twp\.?$"), " township"))
 COUNTY_WORDS = re.compile(r"\s+(county|parish|borough|counties|parishes)$")
 
 
 @lru_cache(maxsize=131072)
 def normalise(name: str) -> str:
-    """The lookup key of a name: case, accents, quotes, spacing, 'St.'/'Ft.'/'Mt.' folded."""
+    """The lookup key of a name: case, accents, quotes, spacing, 'St.'/'Ft.'/'Mt.' and a trailing
+    'Co.'/'Twp.' ("Loudon Co.", "Madison Twp.") folded."""
     text = unicodedata.normalize("NFKD", name.translate(_FOLD))
     text = "".join(c for c in text if not unicodedata.combining(c)).lower()
     text = re.sub(r"\s+", " ", text).strip().removesuffix("'s").strip()
@@ -406,6 +411,7 @@ def resolve_places(queries: Sequence[str | PlaceQuery], text: str | None = None)
     county_names: list[bool] = []
     # Per name: the countries with a first-level division of that name.
     shadowed: list[set[str]] = []
+    dwarfed: list[set[int]] = []
     for key, demonym in keys:
         members = [items[i] for i in groups[(key, demonym)]]
         if demonym:
@@ -448,6 +454,18 @@ def resolve_places(queries: Sequence[str | PlaceQuery], text: str | None = None)
         embedded_only.append(all(m.embedded for m in members))
         county_names.append(county_named)
         shadowed.append({p.country_code or "" for p in candidates[-1] if p.feature_type == "admin1"})
+        # "Atlanta", Illinois (1,600 people) beside Atlanta, Georgia (500,000): a town dwarfed by a
+        # namesake of its own country takes no support from the story's states or country, only
+        # from a qualifier or a neighbour (a list of big cities is no Illinois story).
+        biggest: dict[str, int] = {}
+        for town in candidates[-1]:
+            if town.feature_type == "city" and town.country_code:
+                biggest[town.country_code] = max(biggest.get(town.country_code, 0), town.population)
+        dwarfed.append({i for i, c in enumerate(candidates[-1]) if c.feature_type == "city"
+                        and biggest.get(c.country_code or "", 0) >= DWARF_RATIO * max(c.population, 1)})
+        if any(p.feature_type in ("region", "continent") for p in candidates[-1]):
+            # "Middle East", Maryland: a town named after a region or continent is shadowed everywhere.
+            shadowed[-1] |= {p.country_code or "" for p in candidates[-1]}
 
     # Places lying near a reading of another name back each other ("Athens" and "Henderson County"
     # meet in Texas only); computed once, on a grid, over every candidate of the other names.
@@ -489,12 +507,14 @@ def resolve_places(queries: Sequence[str | PlaceQuery], text: str | None = None)
             row = []
             countries_seen = firm_country if embedded_only[idx] else total_country
             divisions_seen = firm_division if embedded_only[idx] else total_division
-            for place, base in zip(cands, prior, strict=True):
-                if place.feature_type in ("city", "admin2") and place.country_code in shadowed[idx]:
+            for i, (place, base) in enumerate(zip(cands, prior, strict=True)):
+                if i in dwarfed[idx] or (place.feature_type in ("city", "admin2") and not place.is_capital
+                                         and place.country_code in shadowed[idx]):
                     # "Oregon" in an Illinois story is still the state: a town named after a state
                     # of its own country needs a qualifier or a neighbour, not just the story's
                     # state. (Towns named after countries keep their support: local news names its
-                    # own Lebanon or Palestine often, without a qualifier.)
+                    # own Lebanon or Palestine often, without a qualifier. The national capital is
+                    # no such town: "Washington" alone is the capital more often than the state.)
                     row.append(base)
                     continue
                 own_country = 0.0 if embedded_only[idx] else by_country[idx].get(place.country_code or "", 0.0)

@@ -253,3 +253,100 @@ def test_state_name_in_another_states_story_is_the_state() -> None:
     # Oregon, Illinois exists; the story's other places being in Illinois does not make it so.
     oregon, _, _ = resolve_places(["Oregon", "Rockford", "Illinois"])
     assert oregon.place and oregon.place.feature_code == "ADM1" and oregon.place.admin1 == "OR"
+
+
+def test_the_national_capital_is_no_town_named_after_a_state() -> None:
+    # Washington, D.C. shares its name with a state, but it is the country's capital: the story's
+    # other American places back it as they back any city, and it outranks the state.
+    washington, _, _ = resolve_places(["Washington", "Chicago", "New York"])
+    assert washington.place and (washington.place.feature_code, washington.place.admin1) == ("PPLC", "DC")
+    # With the state's own places around, the state still wins.
+    state, _, _ = resolve_places(["Washington", "Seattle", "Spokane"])
+    assert state.place and state.place.feature_code == "ADM1" and state.place.admin1 == "WA"
+
+
+def test_party_and_home_tag_after_a_legislator_is_a_place() -> None:
+    body = ("Rep. Ann Doe, D-N.M., and state Sen. Bo Roe, R-Grand Forks, spoke in North Dakota. "
+            "The R-squared value and D-Day were mentioned.")
+    rows = geocode([_mention("Ann Doe", body, "PERSON"), _mention("Bo Roe", body, "PERSON"),
+                    _mention("North Dakota", body, "GPE")], body)
+    assert [(r["text"], r["feature_code"], r["admin1_code"]) for r in rows][:2] == [
+        ("N.M.", "ADM1", "NM"), ("Grand Forks", "PPL", "ND")]
+    assert body[rows[1]["start_char"]:rows[1]["end_char"]] == "Grand Forks"
+    assert len(rows) == 3
+
+
+def test_hyphenated_pair_opening_an_organisation_name_or_after_its_of() -> None:
+    body = ("Fargo-Moorhead Lutheran beat the University of Minnesota-Duluth side, and the "
+            "Moorhead-Clay County Health Board met in Minnesota and in North Dakota.")
+    nd, mn = body.rindex("North Dakota"), body.rindex("Minnesota")
+    rows = geocode([_mention("Fargo-Moorhead Lutheran", body, "ORG"),
+                    _mention("the University of Minnesota-Duluth", body, "ORG"),
+                    _mention("the Moorhead-Clay County Health Board", body, "ORG"),
+                    Mention("Minnesota", "Minnesota", "GPE", mn, mn + len("Minnesota")),
+                    Mention("North Dakota", "North Dakota", "GPE", nd, nd + len("North Dakota"))], body)
+    got = [(r["text"], r["admin1_code"]) for r in rows]
+    assert got[:4] == [("Fargo", "ND"), ("Moorhead", "MN"), ("Minnesota", "MN"), ("Duluth", "MN")]
+    assert ("Clay County", "MN") in got
+    # A hyphenated word that is no pair of names leaves the usual reading: "Sub-Saharan Africa".
+    body = "Aid to Sub-Saharan Africa rose."
+    rows = geocode([_mention("Sub-Saharan Africa", body, "ORG")], body)
+    assert [r["text"] for r in rows] == ["Africa"]
+
+
+def test_place_or_nationality_of_several_words_typed_as_a_person() -> None:
+    body = "Sioux Falls officials said the Sri Lankan visitors reached South Dakota on Monday."
+    rows = geocode([_mention("Sioux Falls", body, "PERSON"), _mention("Sri Lankan", body, "PERSON"),
+                    _mention("South Dakota", body, "GPE")], body)
+    assert [(r["text"], r["country_code"], r["admin1_code"]) for r in rows] == [
+        ("Sioux Falls", "US", "SD"), ("Sri Lankan", "LK", None), ("South Dakota", "US", "SD")]
+    # The surname of a fuller name in the article stays a person ("Wagner" of "Joe Wagner").
+    body = "Joe Wagner spoke in South Dakota. Wagner said no."
+    second = body.rindex("Wagner")
+    rows = geocode([_mention("Joe Wagner", body, "PERSON"), _mention("South Dakota", body, "GPE"),
+                    Mention("Wagner", "Joe Wagner", "PERSON", second, second + len("Wagner"))], body)
+    assert [r["text"] for r in rows] == ["South Dakota"]
+
+
+def test_town_before_an_office_word_in_a_span_typed_as_a_person() -> None:
+    body = "Huntsville Police said the road near Conroe, Texas, was closed."
+    rows = geocode([_mention("Huntsville Police", body, "PERSON"), _mention("Conroe", body, "GPE"),
+                    _mention("Texas", body, "GPE")], body)
+    huntsville = rows[0]
+    assert (huntsville["text"], huntsville["admin1_code"]) == ("Huntsville", "TX")
+    assert body[huntsville["start_char"]:huntsville["end_char"]] == "Huntsville"
+
+
+def test_county_and_township_abbreviations_fold() -> None:
+    assert normalise("Loudon Co.") == "loudon county" and normalise("Madison Twp.") == "madison township"
+    county, _ = resolve_places(["Loudon Co.", "Tennessee"])
+    assert county.place and (county.place.feature_code, county.place.admin1) == ("ADM2", "TN")
+
+
+def test_town_named_after_a_region_does_not_take_the_storys_support() -> None:
+    # Middle East, Maryland (1,900 people) next to Baltimore is no reading of "the Middle East".
+    region, _, _ = resolve_places(["Middle East", "Baltimore", "Maryland"])
+    assert region.place and region.place.feature_type == "region"
+
+
+def test_tiny_namesake_of_a_big_city_needs_more_than_the_storys_state() -> None:
+    # Atlanta, Illinois (1,600 people) does not become "Atlanta" because Chicago is in the story.
+    atlanta, _, _ = resolve_places(["Atlanta", "Chicago", "Los Angeles"])
+    assert atlanta.place and atlanta.place.admin1 == "GA"
+    # A qualifier still makes it.
+    text = "Flights from Chicago to Atlanta, Ill., resumed."
+    start = text.index("Atlanta")
+    _, small = resolve_places([PlaceQuery("Chicago", 13, 20), PlaceQuery("Atlanta", start, start + 7)], text)
+    assert small.place and small.place.admin1 == "IL"
+
+
+def test_place_after_a_word_of_direction_inside_an_organisation_name() -> None:
+    body = "Students of Northern Illinois University and the South Central Kansas Health Board met."
+    rows = geocode([_mention("Northern Illinois University", body, "ORG"),
+                    _mention("the South Central Kansas Health Board", body, "ORG")], body)
+    assert [(r["text"], r["feature_code"]) for r in rows] == [("Illinois", "ADM1"), ("Kansas", "ADM1")]
+    assert body[rows[0]["start_char"]:rows[0]["end_char"]] == "Illinois"
+    # A place whose own name starts with one is found whole.
+    body = "West Virginia University said so."
+    rows = geocode([_mention("West Virginia University", body, "ORG")], body)
+    assert [r["canonical_name"] for r in rows] == ["West Virginia"]
