@@ -352,15 +352,36 @@ def _index_mentions(
 ) -> tuple[dict[int, EntityMention], dict[int, EntityMention]]:
     persons: dict[int, EntityMention] = {}
     others: dict[int, EntityMention] = {}
+    surnames = _surnames(mentions)
     for m in mentions:
         first = bisect_right(starts, m.start) - 1
         target = persons if m.type == "PERSON" else others
+        entity = m
+        alias = surnames.get(m.text) if m.type != "PERSON" else None
+        if alias is not None:
+            # The entity model sometimes types a bare surname as a place or organisation
+            # ("McAuliffe has said ..." after "Gov. Terry McAuliffe"): it is that person.
+            entity, target = alias, persons
         for i in range(max(0, first), len(starts)):
             if starts[i] >= m.end:
                 break
             if starts[i] >= m.start:
-                target[i] = m
+                target[i] = entity
     return persons, others
+
+
+def _surnames(mentions: Sequence[EntityMention]) -> dict[str, EntityMention | None]:
+    """The surname of each full personal name of the article -> that person (None when two
+    people of the article share it)."""
+    by_surname: dict[str, EntityMention | None] = {}
+    for m in mentions:
+        words = m.canonical.split()
+        if m.type != "PERSON" or len(words) < 2:
+            continue
+        seen = by_surname.setdefault(words[-1], m)
+        if seen is not None and seen.canonical != m.canonical:
+            by_surname[words[-1]] = None
+    return by_surname
 
 
 def _name_gender(name: str) -> str | None:
@@ -622,13 +643,14 @@ def _resolve_pronoun(token: Token, article: _Article) -> _Source | None:
     pronoun, within a few paragraphs; a bare earlier person mention when neither does."""
     pronoun = token.lower_
     paragraph = article.paragraph(token.idx)
+    named = _named_in_clause(token, article)
     candidates = [s for s in article.antecedents if s.position < token.idx]
     candidates += [s for s in article.subjects if s.position < token.idx]
     candidates.sort(key=lambda s: s.position)
     for source in reversed(candidates):
         if paragraph - article.paragraph(source.position) > _PRONOUN_REACH:
             break
-        if _fits(source, pronoun):
+        if _fits(source, pronoun) and source.speaker not in named:
             return _Source(token.idx, source.speaker, source.kind, source.gender, source.plural, source.human)
     if pronoun in _MALE_PRONOUNS or pronoun in _FEMALE_PRONOUNS:
         for m in reversed(article.persons):
@@ -637,9 +659,27 @@ def _resolve_pronoun(token: Token, article: _Article) -> _Source | None:
             if paragraph - article.paragraph(m.start) > _PRONOUN_REACH:
                 break
             candidate = _Source(token.idx, m.canonical, "person", article.genders.get(m.canonical))
-            if _fits(candidate, pronoun):
+            if _fits(candidate, pronoun) and m.canonical not in named:
                 return candidate
     return None
+
+
+def _named_in_clause(pronoun: Token, article: _Article) -> set[str]:
+    """The people named after a pronoun in the clause it is the subject of: "he" in "He said
+    Obama hopes ..." is not Obama (a pronoun does not refer to a name it governs). Possessors
+    are left out: news prose does write "He notes that ... Trump's microphone"."""
+    if pronoun.dep_ not in ("nsubj", "nsubjpass") or pronoun.head.i == pronoun.i:
+        return set()
+    person_at = article.person_at
+    named = set()
+    for t in pronoun.head.subtree:
+        if t.i > pronoun.i and t.i in person_at:
+            head = t
+            while head.dep_ == "compound" and head.head.i != head.i:
+                head = head.head
+            if head.dep_ != "poss":
+                named.add(person_at[t.i].canonical)
+    return named
 
 
 def _collect_sources(article: _Article, arrays: _TokenArrays) -> dict[int, _Source | None]:
@@ -655,6 +695,10 @@ def _collect_sources(article: _Article, arrays: _TokenArrays) -> dict[int, _Sour
     for i, is_subject in candidates:
         token = doc[i]
         if is_subject:
+            group = _group(token, article)
+            if group is not None:
+                # "Mr. Obama and Hillary Clinton never seem to tire ... they": a later "they".
+                article.subjects.append(group)
             if i in article.person_at:
                 person = article.person_at[i]
                 gender = article.genders.get(person.canonical)
@@ -672,7 +716,11 @@ def _collect_sources(article: _Article, arrays: _TokenArrays) -> dict[int, _Sour
                 )):
                     article.subjects.append(source)
         elif _is_cue(token):
-            source = _speaker_of(_source_token(token, article), article)
+            source_token = _source_token(token, article)
+            group = _group(source_token, article)
+            if group is not None:
+                article.antecedents.append(group)
+            source = _speaker_of(source_token, article)
             found[i] = source
             # Verbs' subjects are salient; a possessor or "according to" phrase is not what a
             # later "he" or "she" points back to ("praise from Putin ... He said").
@@ -681,6 +729,27 @@ def _collect_sources(article: _Article, arrays: _TokenArrays) -> dict[int, _Sour
                 if _is_reporting_verb(token):
                     article.antecedents.append(source)
     return found
+
+
+def _group(token: Token | None, article: _Article) -> _Source | None:
+    """Coordinated people or groups ("Mr. Grassley and Mr. Leahy"), as one plural source."""
+    if token is None or token.pos_ not in ("PROPN", "NOUN") or article.in_quote(token):
+        return None
+    if not any(c.dep_ == "conj" for c in token.children):
+        return None
+    members = [token]
+    for member in members:
+        members += [c for c in member.children if c.dep_ == "conj" and c.pos_ in ("PROPN", "NOUN")]
+    if len(members) < 2 or not any(
+        c.dep_ == "cc" and c.lower_ in ("and", "&") for member in members for c in member.children
+    ):
+        return None
+    sources = [_speaker_of(member, article, remember=False) for member in members]
+    if any(s is None or not s.human for s in sources):
+        return None  # not a group of people ("the state and its agencies")
+    names = [s.speaker for s in sources if s is not None]
+    kind = "person" if all(s is not None and s.kind == "person" for s in sources) else "anonymous"
+    return _Source(token.idx, ", ".join(names[:-1]) + " and " + names[-1], kind, None, plural=True)
 
 
 def _chain_cues(
