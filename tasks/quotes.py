@@ -17,14 +17,19 @@ is found, first rule that applies:
    paragraph, a later cue in the paragraph ("“A.” “B,” he said."), or, for a quote opening a
    paragraph, the last attribution of the paragraph before (newspaper convention).
 
-The source of a reporting word is its subject nearest it in its paragraph (the agent of a
-passive; the head verb's subject for participles and coordinated verbs, "..., saying"; the noun
-a "who said" clause modifies). A name covering the head of that phrase is the speaker; a
-possessor is not ("Trump's son" is the son). "he"/"she" take the nearest earlier reporting
-verb's source or main-clause subject outside quotes whose gender fits (titles, gendered roles,
-common given names, the article's own pronouns); descriptions only when headed by a person noun.
-"it" takes a singular organisation or thing (also a main-clause subject such as "the report", not
-a bare mass noun), "they" a plural or an organisation.
+The source of a reporting word is its subject nearest it in its paragraph, outside quotes (the
+agent of a passive; the head verb's subject for participles, coordinated verbs and gerunds after a
+preposition, "..., saying", "before asking", "was unable to explain"; the object of a control verb,
+"forced Stumpf to admit"; the noun a "who said" clause modifies; for a verb left without a subject,
+the name before it, past an appositive: "“...,” Lopez, an adviser, said"). A name covering the
+head of that phrase is the speaker; a possessor is not ("Trump's son" is the son). A bare surname
+the entity model typed as a place or organisation is the article's person of that surname.
+"he"/"she" take the nearest earlier reporting verb's source or main-clause subject outside quotes
+whose gender fits (titles, gendered roles, common given names, the article's own pronouns) and
+who is not named later in the pronoun's own clause ("He said Obama hopes ..." is not Obama);
+descriptions only when headed by a person noun. "it" takes a singular organisation or thing (also
+a main-clause subject such as "the report", not a bare mass noun), "they" a plural, an
+organisation or coordinated people ("Mr. Grassley and Mr. Leahy").
 Times, dates, bare numbers, demonstratives and relative pronouns are never speakers.
 
 Quoted stretches that are not quotes are left out: markup attribute values, stretches without
@@ -480,14 +485,14 @@ def _source_token(cue: Token, article: _Article) -> Token | None:
                 return _object_of(c)
         return None
     verb = cue
-    for _ in range(4):
+    for _ in range(5):
         # The subject nearest the verb in its paragraph: a dateline the parser also made a
         # subject ("5:45 p.m. ¶ Johnson's doctor is calling ...") is not the one.
         paragraph = article.paragraph(verb.idx)
         subjects = [
             c for c in verb.children
             if c.dep_ in ("nsubj", "csubj") and article.paragraph(c.idx) == paragraph
-            and c.ent_type_ not in _NOT_SPEAKER_ENTS
+            and c.ent_type_ not in _NOT_SPEAKER_ENTS and not article.in_quote(c)
         ]
         if subjects:
             subject = min(subjects, key=lambda c: abs(c.i - verb.i))
@@ -505,24 +510,43 @@ def _source_token(cue: Token, article: _Article) -> Token | None:
             return None  # "he was asked": the subject is the addressee, the source is unsaid
         if verb.dep_ == "relcl" and verb.head.pos_ in ("NOUN", "PROPN"):
             return verb.head
-        # "..., saying", "went on to say", "said X and added": the head verb's subject.
+        if verb.dep_ == "xcomp":
+            # "forced Stumpf to admit", "led the journalist to fear": the object does it
+            # when it can speak ("uses footage of Clinton asking" is the ad's).
+            objects = [c for c in verb.head.children if c.dep_ == "dobj" and c.i < verb.i]
+            if objects:
+                agent = _speaker_of(objects[-1], article, remember=False)
+                if agent is not None and agent.human:
+                    return objects[-1]
+        # "..., saying", "went on to say", "said X and added", "before asking", "by saying":
+        # the head verb's subject.
         if (
-            verb.dep_ in ("advcl", "xcomp", "conj", "acl", "pcomp", "ccomp")
+            (verb.dep_ in ("advcl", "xcomp", "conj", "acl", "pcomp", "ccomp", "acomp") or (
+                verb.dep_ == "prep" and verb.pos_ == "ADP" and verb.head.pos_ in ("VERB", "AUX")
+            ))
             and verb.head.i != verb.i
             and not article.in_quote(verb.head)
         ):
             verb = verb.head
             continue
         break
-    return _adjacent_source(cue)
+    return _adjacent_source(cue, article)
 
 
-def _adjacent_source(verb: Token) -> Token | None:
+def _adjacent_source(verb: Token, article: _Article) -> Token | None:
     """For a reporting verb the parser left without a subject: the noun right before it
     ("“...,” Chief Chuck Jordan said") or, inverted, right after it ("said Caddell")."""
     doc = verb.doc
     if verb.i > 0 and doc[verb.i - 1].pos_ in ("PROPN", "NOUN", "PRON"):
         return doc[verb.i - 1]
+    if verb.i > 1 and doc[verb.i - 1].text == ",":
+        # "“...,” Lopez, an adviser to the governor, said": the phrase before the comma, up to
+        # the name the appositive describes (the parser may hang it off the quote).
+        head = doc[verb.i - 2]
+        while head.head.i < verb.i and head.head.i != head.i and not article.in_quote(head.head):
+            head = head.head
+        if head.pos_ in ("PROPN", "NOUN") and not article.in_quote(head):
+            return head
     following = verb.i + 1
     while following < len(doc) and doc[following].pos_ == "PROPN":
         if following + 1 < len(doc) and doc[following + 1].pos_ == "PROPN":

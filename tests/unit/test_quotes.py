@@ -96,6 +96,18 @@ TEXTS = {
         "Senators Ann Whitaker and Tom Bellamy never tire of the story.\n\n"
         "They said the deal was “a turning point for the whole region.”"
     ),
+    "gerund_after_preposition": (
+        "Maria Delgado walked to the microphone before asking, “Who is with me tonight?”"
+    ),
+    "object_control": "The committee forced Daniel Ruiz to admit that “the accounts were never checked.”",
+    "predicate_adjective": (
+        "Daniel Ruiz testified on Tuesday.\n\n"
+        "Ruiz was unable to explain “why the money vanished so quickly.”"
+    ),
+    "appositive_before_verb": (
+        "“Nobody expected this outcome,” Lopez, a top adviser to the governor, said Sunday morning "
+        "on ABC’s “This Week.”"
+    ),
 }
 
 
@@ -228,6 +240,27 @@ def test_pronoun_is_not_a_name_in_its_own_clause(quotes: dict[str, list[dict[str
 def test_they_takes_coordinated_people(quotes: dict[str, list[dict[str, Any]]]) -> None:
     quote = _one(quotes, "they_coordinated_people", "a turning point")
     assert quote["speaker"] == "Ann Whitaker and Tom Bellamy"
+
+
+def test_gerund_after_a_preposition_takes_the_clause_subject(quotes: dict[str, list[dict[str, Any]]]) -> None:
+    quote = _one(quotes, "gerund_after_preposition", "Who is with me")
+    assert (quote["speaker"], quote["reporting_verb"]) == ("Maria Delgado", "ask")
+
+
+def test_object_of_a_control_verb_speaks(quotes: dict[str, list[dict[str, Any]]]) -> None:
+    # "forced Ruiz to admit": Ruiz admits, not the committee.
+    assert _one(quotes, "object_control", "the accounts")["speaker"] == "Daniel Ruiz"
+
+
+def test_predicate_adjective_takes_the_subject(quotes: dict[str, list[dict[str, Any]]]) -> None:
+    quote = _one(quotes, "predicate_adjective", "why the money")
+    assert quote["speaker"] is not None and quote["speaker"].endswith("Ruiz")
+
+
+def test_appositive_before_the_verb(quotes: dict[str, list[dict[str, Any]]]) -> None:
+    # The parser makes the quote the subject of "said" and hangs the name off it.
+    quote = _one(quotes, "appositive_before_verb", "Nobody expected")
+    assert quote["speaker"] is not None and quote["speaker"].endswith("Lopez")
 
 
 def test_surname_typed_as_a_place_is_the_person() -> None:
