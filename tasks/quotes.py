@@ -17,14 +17,19 @@ is found, first rule that applies:
    paragraph, a later cue in the paragraph ("“A.” “B,” he said."), or, for a quote opening a
    paragraph, the last attribution of the paragraph before (newspaper convention).
 
-The source of a reporting word is its subject nearest it in its paragraph (the agent of a
-passive; the head verb's subject for participles and coordinated verbs, "..., saying"; the noun
-a "who said" clause modifies). A name covering the head of that phrase is the speaker; a
-possessor is not ("Trump's son" is the son). "he"/"she" take the nearest earlier reporting
-verb's source or main-clause subject outside quotes whose gender fits (titles, gendered roles,
-common given names, the article's own pronouns); descriptions only when headed by a person noun.
-"it" takes a singular organisation or thing (also a main-clause subject such as "the report", not
-a bare mass noun), "they" a plural or an organisation.
+The source of a reporting word is its subject nearest it in its paragraph, outside quotes (the
+agent of a passive; the head verb's subject for participles, coordinated verbs and gerunds after a
+preposition, "..., saying", "before asking", "was unable to explain"; the object of a control verb,
+"forced Stumpf to admit"; the noun a "who said" clause modifies; for a verb left without a subject,
+the name before it, past an appositive: "“...,” Lopez, an adviser, said"). A name covering the
+head of that phrase is the speaker; a possessor is not ("Trump's son" is the son). A bare surname
+the entity model typed as a place or organisation is the article's person of that surname.
+"he"/"she" take the nearest earlier reporting verb's source or main-clause subject outside quotes
+whose gender fits (titles, gendered roles, common given names, the article's own pronouns) and
+who is not named later in the pronoun's own clause ("He said Obama hopes ..." is not Obama);
+descriptions only when headed by a person noun. "it" takes a singular organisation or thing (also
+a main-clause subject such as "the report", not a bare mass noun), "they" a plural, an
+organisation or coordinated people ("Mr. Grassley and Mr. Leahy").
 Times, dates, bare numbers, demonstratives and relative pronouns are never speakers.
 
 Quoted stretches that are not quotes are left out: markup attribute values, stretches without
@@ -352,15 +357,36 @@ def _index_mentions(
 ) -> tuple[dict[int, EntityMention], dict[int, EntityMention]]:
     persons: dict[int, EntityMention] = {}
     others: dict[int, EntityMention] = {}
+    surnames = _surnames(mentions)
     for m in mentions:
         first = bisect_right(starts, m.start) - 1
         target = persons if m.type == "PERSON" else others
+        entity = m
+        alias = surnames.get(m.text) if m.type != "PERSON" else None
+        if alias is not None:
+            # The entity model sometimes types a bare surname as a place or organisation
+            # ("McAuliffe has said ..." after "Gov. Terry McAuliffe"): it is that person.
+            entity, target = alias, persons
         for i in range(max(0, first), len(starts)):
             if starts[i] >= m.end:
                 break
             if starts[i] >= m.start:
-                target[i] = m
+                target[i] = entity
     return persons, others
+
+
+def _surnames(mentions: Sequence[EntityMention]) -> dict[str, EntityMention | None]:
+    """The surname of each full personal name of the article -> that person (None when two
+    people of the article share it)."""
+    by_surname: dict[str, EntityMention | None] = {}
+    for m in mentions:
+        words = m.canonical.split()
+        if m.type != "PERSON" or len(words) < 2:
+            continue
+        seen = by_surname.setdefault(words[-1], m)
+        if seen is not None and seen.canonical != m.canonical:
+            by_surname[words[-1]] = None
+    return by_surname
 
 
 def _name_gender(name: str) -> str | None:
@@ -459,14 +485,14 @@ def _source_token(cue: Token, article: _Article) -> Token | None:
                 return _object_of(c)
         return None
     verb = cue
-    for _ in range(4):
+    for _ in range(5):
         # The subject nearest the verb in its paragraph: a dateline the parser also made a
         # subject ("5:45 p.m. ¶ Johnson's doctor is calling ...") is not the one.
         paragraph = article.paragraph(verb.idx)
         subjects = [
             c for c in verb.children
             if c.dep_ in ("nsubj", "csubj") and article.paragraph(c.idx) == paragraph
-            and c.ent_type_ not in _NOT_SPEAKER_ENTS
+            and c.ent_type_ not in _NOT_SPEAKER_ENTS and not article.in_quote(c)
         ]
         if subjects:
             subject = min(subjects, key=lambda c: abs(c.i - verb.i))
@@ -484,24 +510,43 @@ def _source_token(cue: Token, article: _Article) -> Token | None:
             return None  # "he was asked": the subject is the addressee, the source is unsaid
         if verb.dep_ == "relcl" and verb.head.pos_ in ("NOUN", "PROPN"):
             return verb.head
-        # "..., saying", "went on to say", "said X and added": the head verb's subject.
+        if verb.dep_ == "xcomp":
+            # "forced Stumpf to admit", "led the journalist to fear": the object does it
+            # when it can speak ("uses footage of Clinton asking" is the ad's).
+            objects = [c for c in verb.head.children if c.dep_ == "dobj" and c.i < verb.i]
+            if objects:
+                agent = _speaker_of(objects[-1], article, remember=False)
+                if agent is not None and agent.human:
+                    return objects[-1]
+        # "..., saying", "went on to say", "said X and added", "before asking", "by saying":
+        # the head verb's subject.
         if (
-            verb.dep_ in ("advcl", "xcomp", "conj", "acl", "pcomp", "ccomp")
+            (verb.dep_ in ("advcl", "xcomp", "conj", "acl", "pcomp", "ccomp", "acomp") or (
+                verb.dep_ == "prep" and verb.pos_ == "ADP" and verb.head.pos_ in ("VERB", "AUX")
+            ))
             and verb.head.i != verb.i
             and not article.in_quote(verb.head)
         ):
             verb = verb.head
             continue
         break
-    return _adjacent_source(cue)
+    return _adjacent_source(cue, article)
 
 
-def _adjacent_source(verb: Token) -> Token | None:
+def _adjacent_source(verb: Token, article: _Article) -> Token | None:
     """For a reporting verb the parser left without a subject: the noun right before it
     ("“...,” Chief Chuck Jordan said") or, inverted, right after it ("said Caddell")."""
     doc = verb.doc
     if verb.i > 0 and doc[verb.i - 1].pos_ in ("PROPN", "NOUN", "PRON"):
         return doc[verb.i - 1]
+    if verb.i > 1 and doc[verb.i - 1].text == ",":
+        # "“...,” Lopez, an adviser to the governor, said": the phrase before the comma, up to
+        # the name the appositive describes (the parser may hang it off the quote).
+        head = doc[verb.i - 2]
+        while head.head.i < verb.i and head.head.i != head.i and not article.in_quote(head.head):
+            head = head.head
+        if head.pos_ in ("PROPN", "NOUN") and not article.in_quote(head):
+            return head
     following = verb.i + 1
     while following < len(doc) and doc[following].pos_ == "PROPN":
         if following + 1 < len(doc) and doc[following + 1].pos_ == "PROPN":
@@ -622,13 +667,14 @@ def _resolve_pronoun(token: Token, article: _Article) -> _Source | None:
     pronoun, within a few paragraphs; a bare earlier person mention when neither does."""
     pronoun = token.lower_
     paragraph = article.paragraph(token.idx)
+    named = _named_in_clause(token, article)
     candidates = [s for s in article.antecedents if s.position < token.idx]
     candidates += [s for s in article.subjects if s.position < token.idx]
     candidates.sort(key=lambda s: s.position)
     for source in reversed(candidates):
         if paragraph - article.paragraph(source.position) > _PRONOUN_REACH:
             break
-        if _fits(source, pronoun):
+        if _fits(source, pronoun) and source.speaker not in named:
             return _Source(token.idx, source.speaker, source.kind, source.gender, source.plural, source.human)
     if pronoun in _MALE_PRONOUNS or pronoun in _FEMALE_PRONOUNS:
         for m in reversed(article.persons):
@@ -637,9 +683,27 @@ def _resolve_pronoun(token: Token, article: _Article) -> _Source | None:
             if paragraph - article.paragraph(m.start) > _PRONOUN_REACH:
                 break
             candidate = _Source(token.idx, m.canonical, "person", article.genders.get(m.canonical))
-            if _fits(candidate, pronoun):
+            if _fits(candidate, pronoun) and m.canonical not in named:
                 return candidate
     return None
+
+
+def _named_in_clause(pronoun: Token, article: _Article) -> set[str]:
+    """The people named after a pronoun in the clause it is the subject of: "he" in "He said
+    Obama hopes ..." is not Obama (a pronoun does not refer to a name it governs). Possessors
+    are left out: news prose does write "He notes that ... Trump's microphone"."""
+    if pronoun.dep_ not in ("nsubj", "nsubjpass") or pronoun.head.i == pronoun.i:
+        return set()
+    person_at = article.person_at
+    named = set()
+    for t in pronoun.head.subtree:
+        if t.i > pronoun.i and t.i in person_at:
+            head = t
+            while head.dep_ == "compound" and head.head.i != head.i:
+                head = head.head
+            if head.dep_ != "poss":
+                named.add(person_at[t.i].canonical)
+    return named
 
 
 def _collect_sources(article: _Article, arrays: _TokenArrays) -> dict[int, _Source | None]:
@@ -655,6 +719,10 @@ def _collect_sources(article: _Article, arrays: _TokenArrays) -> dict[int, _Sour
     for i, is_subject in candidates:
         token = doc[i]
         if is_subject:
+            group = _group(token, article)
+            if group is not None:
+                # "Mr. Obama and Hillary Clinton never seem to tire ... they": a later "they".
+                article.subjects.append(group)
             if i in article.person_at:
                 person = article.person_at[i]
                 gender = article.genders.get(person.canonical)
@@ -672,7 +740,11 @@ def _collect_sources(article: _Article, arrays: _TokenArrays) -> dict[int, _Sour
                 )):
                     article.subjects.append(source)
         elif _is_cue(token):
-            source = _speaker_of(_source_token(token, article), article)
+            source_token = _source_token(token, article)
+            group = _group(source_token, article)
+            if group is not None:
+                article.antecedents.append(group)
+            source = _speaker_of(source_token, article)
             found[i] = source
             # Verbs' subjects are salient; a possessor or "according to" phrase is not what a
             # later "he" or "she" points back to ("praise from Putin ... He said").
@@ -681,6 +753,27 @@ def _collect_sources(article: _Article, arrays: _TokenArrays) -> dict[int, _Sour
                 if _is_reporting_verb(token):
                     article.antecedents.append(source)
     return found
+
+
+def _group(token: Token | None, article: _Article) -> _Source | None:
+    """Coordinated people or groups ("Mr. Grassley and Mr. Leahy"), as one plural source."""
+    if token is None or token.pos_ not in ("PROPN", "NOUN") or article.in_quote(token):
+        return None
+    if not any(c.dep_ == "conj" for c in token.children):
+        return None
+    members = [token]
+    for member in members:
+        members += [c for c in member.children if c.dep_ == "conj" and c.pos_ in ("PROPN", "NOUN")]
+    if len(members) < 2 or not any(
+        c.dep_ == "cc" and c.lower_ in ("and", "&") for member in members for c in member.children
+    ):
+        return None
+    sources = [_speaker_of(member, article, remember=False) for member in members]
+    if any(s is None or not s.human for s in sources):
+        return None  # not a group of people ("the state and its agencies")
+    names = [s.speaker for s in sources if s is not None]
+    kind = "person" if all(s is not None and s.kind == "person" for s in sources) else "anonymous"
+    return _Source(token.idx, ", ".join(names[:-1]) + " and " + names[-1], kind, None, plural=True)
 
 
 def _chain_cues(

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from newsflow.tasks.entities import Mention
 from newsflow.tasks.extract import extract_entities
 from newsflow.tasks.nlp import parse
 from newsflow.tasks.quotes import extract_quotes, find_quoted_spans
@@ -86,6 +87,26 @@ TEXTS = {
     "dateline_time": (
         "5:45 p.m.\n\n"
         "The campaign is calling the new poll “deeply flawed and unreliable.”"
+    ),
+    "pronoun_not_a_name_it_governs": (
+        "Company spokesman Paul Brennan said on Monday that Mayor Richard Hale has long argued for "
+        "lower fees. He said Hale “hopes the council will agree by June.”"
+    ),
+    "they_coordinated_people": (
+        "Senators Ann Whitaker and Tom Bellamy never tire of the story.\n\n"
+        "They said the deal was “a turning point for the whole region.”"
+    ),
+    "gerund_after_preposition": (
+        "Maria Delgado walked to the microphone before asking, “Who is with me tonight?”"
+    ),
+    "object_control": "The committee forced Daniel Ruiz to admit that “the accounts were never checked.”",
+    "predicate_adjective": (
+        "Daniel Ruiz testified on Tuesday.\n\n"
+        "Ruiz was unable to explain “why the money vanished so quickly.”"
+    ),
+    "appositive_before_verb": (
+        "“Nobody expected this outcome,” Lopez, a top adviser to the governor, said Sunday morning "
+        "on ABC’s “This Week.”"
     ),
 }
 
@@ -209,6 +230,50 @@ def test_it_is_singular(quotes: dict[str, list[dict[str, Any]]]) -> None:
     # The doctors said something earlier, but "it" cannot be a plural.
     quote = _one(quotes, "it_not_plural", "too expensive")
     assert quote["speaker"] is not None and quote["speaker"].endswith("board")
+
+
+def test_pronoun_is_not_a_name_in_its_own_clause(quotes: dict[str, list[dict[str, Any]]]) -> None:
+    # Hale's "argued" is the nearest attribution, but "He said Hale ..." cannot be Hale.
+    assert _one(quotes, "pronoun_not_a_name_it_governs", "hopes the council")["speaker"] == "Paul Brennan"
+
+
+def test_they_takes_coordinated_people(quotes: dict[str, list[dict[str, Any]]]) -> None:
+    quote = _one(quotes, "they_coordinated_people", "a turning point")
+    assert quote["speaker"] == "Ann Whitaker and Tom Bellamy"
+
+
+def test_gerund_after_a_preposition_takes_the_clause_subject(quotes: dict[str, list[dict[str, Any]]]) -> None:
+    quote = _one(quotes, "gerund_after_preposition", "Who is with me")
+    assert (quote["speaker"], quote["reporting_verb"]) == ("Maria Delgado", "ask")
+
+
+def test_object_of_a_control_verb_speaks(quotes: dict[str, list[dict[str, Any]]]) -> None:
+    # "forced Ruiz to admit": Ruiz admits, not the committee.
+    assert _one(quotes, "object_control", "the accounts")["speaker"] == "Daniel Ruiz"
+
+
+def test_predicate_adjective_takes_the_subject(quotes: dict[str, list[dict[str, Any]]]) -> None:
+    quote = _one(quotes, "predicate_adjective", "why the money")
+    assert quote["speaker"] is not None and quote["speaker"].endswith("Ruiz")
+
+
+def test_appositive_before_the_verb(quotes: dict[str, list[dict[str, Any]]]) -> None:
+    # The parser makes the quote the subject of "said" and hangs the name off it.
+    quote = _one(quotes, "appositive_before_verb", "Nobody expected")
+    assert quote["speaker"] is not None and quote["speaker"].endswith("Lopez")
+
+
+def test_surname_typed_as_a_place_is_the_person() -> None:
+    text = (
+        "Gov. Terrence Whitlow signed the bill on Friday, said Peter Quinn, a local reporter.\n\n"
+        "Whitlow has promised an appeal. He said “the court got this one badly wrong.”"
+    )
+    doc = parse([text])[0]
+    at = text.index("Whitlow has")
+    # As the entity model sometimes does ("McAuliffe" a place): the bare surname is not a person.
+    entities = [m for m in extract_entities(doc) if m.start != at] + [Mention("Whitlow", "Whitlow", "GPE", at, at + 7)]
+    quote = next(q for q in extract_quotes(doc, entities) if q["text"].startswith("the court"))
+    assert (quote["speaker"], quote["speaker_kind"]) == ("Terrence Whitlow", "person")
 
 
 def test_find_quoted_spans_cuts_multi_paragraph_quotes() -> None:
