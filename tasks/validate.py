@@ -74,8 +74,9 @@ def exception_message(info: dict[str, Any] | None) -> str | None:
 _memo = threading.local()
 
 
-def _memoise_configurations() -> None:
-    """Make GX's Expectation.configuration answer from a memo inside `configurations_memoised()`.
+def _memoise_configurations(expectation_class: type | None = None) -> bool:
+    """Make GX's Expectation.configuration answer from a memo inside `configurations_memoised()`;
+    False (and GX left as shipped, with a warning) if the installed GX has no such property.
 
     The property rebuilds an ExpectationConfiguration from the pydantic model (dict(), a regex
     over the class name) on every access, and one validation reads it about 44 times per
@@ -83,23 +84,41 @@ def _memoise_configurations() -> None:
     configuration is built once; outside it (and in other threads) GX behaves as shipped. The
     Expectation objects a validation reads are built for it from the suite's configurations and
     not changed while it runs; the memo holds each object, so an id is never reused within it."""
-    from great_expectations.expectations.expectation import Expectation
+    if expectation_class is None:
+        from great_expectations.expectations.expectation import Expectation
 
-    shipped = Expectation.__dict__["configuration"]
-    if getattr(shipped.fget, "memoised", False):
-        return
+        expectation_class = Expectation
+    shipped = expectation_class.__dict__.get("configuration")
+    if not isinstance(shipped, property) or shipped.fget is None:
+        # A GX release that changed this internal: validation is slower, never wrong.
+        log.warning("GX's Expectation.configuration is not the property newsflow memoises (GX %s): "
+                    "validating without the memo", _gx_version())
+        return False
+    build = shipped.fget
+    if getattr(build, "memoised", False):
+        return True
 
     def configuration(self: Any) -> Any:
         memo = getattr(_memo, "configurations", None)
         if memo is None:
-            return shipped.fget(self)
+            return build(self)
         held = memo.get(id(self))
         if held is None or held[0] is not self:
-            held = memo[id(self)] = (self, shipped.fget(self))
+            held = memo[id(self)] = (self, build(self))
         return held[1]
 
     configuration.memoised = True  # type: ignore[attr-defined]
-    Expectation.configuration = property(configuration, doc=shipped.__doc__)  # type: ignore[method-assign,assignment]
+    expectation_class.configuration = property(configuration, doc=shipped.__doc__)  # type: ignore[attr-defined]
+    return True
+
+
+def _gx_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("great-expectations")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 @contextlib.contextmanager

@@ -101,3 +101,26 @@ def test_configurations_are_memoised_only_inside_the_block(validator) -> None:  
         other = validator.suites["articles"].expectations[1]
         assert other.configuration is not first and other.configuration == other.configuration
     assert expectation.configuration is not first and expectation.configuration == first
+
+
+def test_a_gx_without_the_memoised_property_validates_as_shipped(caplog) -> None:  # type: ignore[no-untyped-def]
+    """A GX upgrade that drops or changes Expectation.configuration must not stop validation:
+    the memo is skipped with a warning, and the class is left untouched."""
+    from newsflow.tasks.validate import _memoise_configurations
+
+    class Changed:
+        configuration = "a plain attribute now"
+
+    with caplog.at_level("WARNING", logger="newsflow.tasks.validate"):
+        assert _memoise_configurations(Changed) is False
+    assert Changed.configuration == "a plain attribute now"
+    assert "without the memo" in caplog.text
+
+    class Shipped:
+        @property
+        def configuration(self) -> object:
+            return object()
+
+    assert _memoise_configurations(Shipped) is True
+    item = Shipped()
+    assert item.configuration is not item.configuration  # outside the block: as shipped
