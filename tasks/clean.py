@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from newsflow.events import ArticleEvent
-from newsflow.tasks.dedup import DedupIndex, content_hash, simhash
+from newsflow.tasks.dedup import DedupIndex, fingerprints
 from newsflow.tasks.workers import RecordFailure
 
 if TYPE_CHECKING:
@@ -25,10 +25,9 @@ REDELIVERY = "redelivery"
 
 # Invisible characters that change hashes and offsets but carry no meaning in news text:
 # zero-width space/joiners, word joiner, BOM, soft hyphen and bidirectional controls.
-_INVISIBLE = dict.fromkeys(
-    [0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x00AD]
-    + list(range(0x202A, 0x202F))
-    + list(range(0x2066, 0x206A))
+# (A character class, not str.translate: translate looks every character up in a dict.)
+_INVISIBLE = re.compile(
+    "[\u200b\u200c\u200d\u2060\ufeff\u00ad\u202a-\u202e\u2066-\u2069]"
 )
 _HTML_HINT = re.compile(r"<\s*(?:!doctype|html|body|p|div|script|article|br|span|a\s)", re.I)
 _LINE_HYPHEN = re.compile(r"(\w)-\n(\w)")
@@ -90,7 +89,7 @@ class CleanArticle:
 
 def _paragraph_lines(text: str) -> list[list[str]]:
     """NFC, invisible characters removed, line-break hyphenation joined; paragraphs of lines."""
-    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFC", text))
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
     text = _LINE_HYPHEN.sub(lambda m: m[1] + m[2] if m[2].islower() else m[0], text)
     paragraphs = []
@@ -265,6 +264,7 @@ def clean_body(body: str, content_type: str, title: str | None, published_at: st
         published = published or extracted.date
     cleaned = clean_text(text)
     language, score = detect_language(cleaned)
+    content_hash, simhash = fingerprints(cleaned) if cleaned else (None, None)
     return CleanedBody(
         body=cleaned,
         title=normalise(title) if title else None,
@@ -274,8 +274,8 @@ def clean_body(body: str, content_type: str, title: str | None, published_at: st
         language=language,
         language_score=score,
         word_count=len(cleaned.split()),
-        content_hash=content_hash(cleaned) if cleaned else None,
-        simhash=simhash(cleaned) if cleaned else None,
+        content_hash=content_hash,
+        simhash=simhash,
     )
 
 
