@@ -17,6 +17,8 @@ work whose result is thrown away or that has a cheaper exact equivalent:
 - The pruning of infinite-scroll containers, share buttons and comment sections is one walk over
   the elements with trafilatura's regular expressions instead of three XPath evaluations in which
   EXSLT `re:test` calls back into Python for every candidate element.
+- The content extraction runs with Python stand-ins for the XPath expressions it spends most of
+  its XPath time in (newsflow.tasks.content_xpaths).
 - The recall-escalation check measures the page text as `len(html2txt(tree))`, which copies the
   tree, removes scripts, styles, footers and the like through an XPath that calls back into Python
   twice for every element, and respaces the block elements in Python. `page_text_length` gets the
@@ -338,10 +340,13 @@ def main_text(tree: HtmlElement) -> str | None:
         if document is None:
             return None
         return (document.as_dict() if hasattr(document, "as_dict") else dict(document)).get("text")
+    from newsflow.tasks.content_xpaths import in_python
+
     options = _options()
     temp_comments = ""
     try:
-        postbody, temp_text = _sequence(tree, options)
+        with in_python():
+            postbody, temp_text = _sequence(tree, options)
         if len(temp_text) < options.min_output_size and len(temp_comments) < options.min_output_comm_size:
             raise ValueError
     except (TypeError, ValueError):
