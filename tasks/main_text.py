@@ -22,8 +22,7 @@ work whose result is thrown away or that has a cheaper exact equivalent:
 - The recall-escalation check measures the page text as `len(html2txt(tree))`, which copies the
   tree, removes scripts, styles, footers and the like through an XPath that calls back into Python
   twice for every element, and respaces the block elements in Python. `page_text_length` gets the
-  same length from an XSLT transform of the tree as it is (see there for when it defers to
-  html2txt itself).
+  same length from an XSLT transform of the tree as it is.
 
 Everything here was read off the installed trafilatura's source; if that source is not the one it
 was read off (`replica_is_current`), trafilatura's own functions run instead."""
@@ -220,23 +219,34 @@ def prune_raw_tree(tree: HtmlElement, with_comments: bool) -> None:
         delete_element(element)
 
 
+# Where the marked transform starts the text of an element's content or tail: a block element's
+# (which _spaced_text prefixes with a space and cleans of control characters) or another one's.
+_BLOCK_TEXT, _OTHER_TEXT = "\ue001", "\ue000"
+
+
 @lru_cache(maxsize=1)
 def _page_text_transform() -> Any:
-    """An XSLT transform of a page's body into html2txt's text before its whitespace is collapsed
-    (for pages without cookie banners and where remove_control_characters changes nothing)."""
+    """An XSLT transform of a page's body into html2txt's text before its whitespace is collapsed,
+    with the text of the cookie banners, and without removing control characters (see below)."""
     from lxml import etree
 
     baseline = sys.modules["trafilatura.baseline"]
     blocks = "|".join(sorted(baseline._BLOCK_ELEMS))  # noqa: SLF001
     stylesheet = f"""<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
       <xsl:output method="text" encoding="UTF-8"/>
+      <!-- written where a block element's text starts and where its tail starts -->
+      <xsl:param name="block" select="' '"/>
+      <!-- written where any other element's text and tail start -->
+      <xsl:param name="other" select="''"/>
       <!-- the body's own text and its children; not the body itself, nor its tail -->
       <xsl:template match="/"><xsl:apply-templates select="*/node()"/></xsl:template>
       <!-- basic_cleaning deletes these with their text; their tails stay where they were -->
       <xsl:template match="{_REMOVED_BY_BASIC_CLEANING}" priority="2"/>
-      <!-- _spaced_text puts a space before a block element's text and before its tail -->
       <xsl:template match="{blocks}" priority="1">
-        <xsl:text> </xsl:text><xsl:apply-templates/><xsl:text> </xsl:text>
+        <xsl:value-of select="$block"/><xsl:apply-templates/><xsl:value-of select="$block"/>
+      </xsl:template>
+      <xsl:template match="*">
+        <xsl:value-of select="$other"/><xsl:apply-templates/><xsl:value-of select="$other"/>
       </xsl:template>
     </xsl:stylesheet>"""
     return etree.XSLT(etree.XML(stylesheet))
@@ -258,26 +268,71 @@ def _has_cookie_banner(body: HtmlElement) -> bool:
     return any(_COOKIE_BANNER.search(value) for value in values)
 
 
+def _delete_cookie_banners(body: HtmlElement) -> None:
+    """Delete, as basic_cleaning does, what BASIC_CLEAN_XPATH's cookie-banner alternative selects.
+
+    basic_cleaning deletes all its selection in document order; deleting these first and leaving
+    the rest to the transform gives the same text: a deleted element's tail joins the text or
+    tail it follows in the document, so it stays in place, and it joins the same element's
+    (the nearest earlier sibling that is kept, else the parent) either way."""
+    from trafilatura.xml import delete_element
+
+    banners = [
+        element
+        for element in body.iter("*")
+        if element is not body
+        and (_COOKIE_BANNER.search(element.get("class", "")) or _COOKIE_BANNER.search(element.get("id", "")))
+    ]
+    for element in banners:
+        delete_element(element)
+
+
+def _text_with_control_characters_removed(marked: str) -> str:
+    """The marked transform's text as _spaced_text leaves it: a space at the start of every block
+    element's text and tail, and remove_control_characters applied to those (not to others')."""
+    from trafilatura.utils import remove_control_characters
+
+    pieces, in_block_text = [], False  # the body's own text is not a block element's
+    for piece in re.split(f"([{_BLOCK_TEXT}{_OTHER_TEXT}])", marked):
+        if piece in (_BLOCK_TEXT, _OTHER_TEXT):
+            in_block_text = piece == _BLOCK_TEXT
+            if in_block_text:
+                pieces.append(" ")
+        else:
+            pieces.append(remove_control_characters(piece) if in_block_text else piece)
+    return "".join(pieces)
+
+
 def page_text_length(tree: HtmlElement) -> int:
-    """len(trafilatura.baseline.html2txt(tree)), without copying or changing the tree.
+    """len(trafilatura.baseline.html2txt(tree)), without copying or changing the tree (nearly always).
 
     html2txt takes the body of a copy, deletes what BASIC_CLEAN_XPATH selects (keeping the tails),
-    gives every block element's text and tail a leading space (and removes control characters
-    from them), and collapses the whitespace of the text. The XSLT transform writes the same text
+    gives every block element's text and tail a leading space and removes control characters
+    from them, and collapses the whitespace of the text. The XSLT transform writes the same text
     from the tree as it is: text in document order, nothing of the deleted elements but their
-    tails, a space before each block element's content and after its end. Pages that would need
-    more go to html2txt: no body, an element of a cookie banner (its selection needs the regular
-    expression on every element), or characters remove_control_characters would delete (it only
-    does in block elements' texts and tails, which the transform does not tell apart)."""
+    tails, a space before each block element's content and after its end.
+
+    Two of html2txt's steps are left to Python when a page needs them. Cookie banners (selected by
+    a regular expression the transform cannot run) are deleted from a copy, as html2txt does.
+    When the text has characters remove_control_characters deletes, the transform runs again
+    with marks where each element's text and tail start, which tell the texts it applies to
+    (html2txt itself measures the rare page whose text has these marks already)."""
     from trafilatura.baseline import html2txt
 
     body = tree.find(".//body")
-    if body is None or _has_cookie_banner(body):
+    if body is None:
         return len(html2txt(tree))
-    words = str(_page_text_transform()(body)).split()
-    if not "".join(words).isprintable():
-        return len(html2txt(tree))
-    return len(" ".join(words))
+    if _has_cookie_banner(body):
+        body = copy(tree).find(".//body")
+        _delete_cookie_banners(body)
+    transform = _page_text_transform()
+    text = str(transform(body))
+    if not "".join(text.split()).isprintable():
+        if _BLOCK_TEXT in text or _OTHER_TEXT in text:
+            return len(html2txt(tree))
+        marks = {"block": transform.strparam(_BLOCK_TEXT), "other": transform.strparam(_OTHER_TEXT)}
+        text = _text_with_control_characters_removed(str(transform(body, **marks)))
+    return len(" ".join(text.split()))
 
 
 @lru_cache(maxsize=1)

@@ -43,7 +43,7 @@ PAGES = {
     "short article, long page": f"<html><body><article>{_paragraphs('Short', 6)}</article>{SIDEBAR}</body></html>",
     "short article in divs": f"<html><body><div class='main'>{_paragraphs('Div', 5)}</div>"
     f"<div><div>{'Loose text in a div. ' * 80}</div></div>{SIDEBAR}</body></html>",
-    # ...where the page text needs html2txt itself: a cookie banner, a soft hyphen in a block.
+    # ...where the page text needs more than the transform: a cookie banner, a soft hyphen in a block.
     "cookie banner": f"<html><body><div class='CookieConsent-banner'>We use cookies.</div><article>"
     f"{_paragraphs('Cookie', 6)}</article>{SIDEBAR}</body></html>",
     "soft hyphen": "<html><body><article>" + _paragraphs("Hy\u00adphen", 6) + f"</article>{SIDEBAR}</body></html>",
@@ -105,8 +105,7 @@ def test_the_fixtures_reach_the_escalation_and_both_ways_of_measuring_the_page(m
         tree = main_text.parse_html(html)
         if tree is not None:
             main_text.main_text(tree)
-    # html2txt: the cookie banner, the soft hyphen, and the page whose tree has no body
-    assert len(measured) >= 5 and len(by_html2txt) == 3
+    assert len(measured) >= 5 and len(by_html2txt) == 1  # the page whose tree has no body
 
 
 def test_parse_html_gives_load_htmls_tree_and_element_classes() -> None:
@@ -124,7 +123,8 @@ def test_parse_html_gives_load_htmls_tree_and_element_classes() -> None:
 
 
 # Random bodies for the page length: block, inline and removed elements, attributes in both orders,
-# whitespace of several kinds, characters remove_control_characters deletes.
+# whitespace of several kinds, and now and then cookie banners, characters that
+# remove_control_characters deletes, and the characters the marked transform writes.
 _BLOCK = ["p", "div", "li", "h2", "td", "br", "section", "figure", "pre", "table", "header", "nav"]
 _INLINE = ["span", "a", "b", "em", "font", "o:p"]
 _REMOVED = ["script", "style", "aside", "footer", "svg", "template", "fencedframe"]
@@ -132,14 +132,13 @@ _ATTRIBUTES = ['class="footer-links"', 'id="footer"', 'class="x"', 'id="main"', 
                'class="site-footer" id="content"', 'id="content" class="site-footer"', "", "", ""]
 _TEXTS = ["word", "two words", " ", "\n", "\t", "\u00a0", "\u2003", "&#13;", "x&nbsp;y", "", "", "end.",
           "caf\u00e9", "\U0001f600"]
-# Cookie banners and characters that remove_control_characters deletes: pages that go to html2txt.
 _RARE_ATTRIBUTES = ['class="cookie-banner"', 'id="CookieBar"', 'class="notice--cookie"', 'class="moove-gdpr"',
-                    'id="Cookıe-bar"']
-_RARE_TEXTS = ["soft\u00adhyphen", "zero\u200bwidth", "\x7f", "\u0085next line"]
+                    'id="Cookıe-bar"', 'class="x" id="onetrust-consent"']
+_RARE_TEXTS = ["soft\u00adhyphen", "zero\u200bwidth", "\x7f", "\u0085next line", "\u200e", "\ue000", "\ue001"]
 
 
 def _rare(rng: random.Random, common: list[str], rare: list[str]) -> str:
-    return rng.choice(rare if rng.random() < 0.01 else common)
+    return rng.choice(rare if rng.random() < 0.03 else common)
 
 
 def _random_node(rng: random.Random, depth: int) -> str:
@@ -155,10 +154,22 @@ def _random_node(rng: random.Random, depth: int) -> str:
 def test_page_text_length_is_the_length_of_html2txt(monkeypatch: pytest.MonkeyPatch) -> None:
     baseline = importlib.import_module("trafilatura.baseline")  # the package has a function of that name
 
-    rng = random.Random(11)
-    by_html2txt = []
+    calls: dict[str, int] = {"html2txt": 0, "_delete_cookie_banners": 0, "_text_with_control_characters_removed": 0}
+
+    def counted(module: object, name: str) -> None:
+        function = getattr(module, name)
+
+        def count(*args: object) -> object:
+            calls[name] += 1
+            return function(*args)
+
+        monkeypatch.setattr(module, name, count)
+
     html2txt = baseline.html2txt
-    monkeypatch.setattr(baseline, "html2txt", lambda tree: by_html2txt.append(1) or html2txt(tree))
+    counted(baseline, "html2txt")
+    counted(main_text, "_delete_cookie_banners")
+    counted(main_text, "_text_with_control_characters_removed")
+    rng = random.Random(11)
     pages = [f"<html><body>{rng.choice(_TEXTS)}{''.join(_random_node(rng, 0) for _ in range(rng.randint(1, 5)))}"
              f"{rng.choice(_TEXTS)}</body></html>" for _ in range(600)]
     pages += list(PAGES.values())
@@ -166,7 +177,10 @@ def test_page_text_length_is_the_length_of_html2txt(monkeypatch: pytest.MonkeyPa
         tree = main_text.parse_html(html)
         if tree is not None:
             assert main_text.page_text_length(tree) == len(html2txt(tree)), html
-    assert len(pages) / 2 < len(pages) - len(by_html2txt) < len(pages) - 50  # both ways, mostly the transform
+    # Every way through: cookie banners, control characters, and the marks in the text already.
+    assert calls["_delete_cookie_banners"] > 50 and calls["_text_with_control_characters_removed"] > 50
+    with_marks = sum("\ue000" in html or "\ue001" in html for html in pages)
+    assert 0 < calls["html2txt"] <= with_marks + 1, calls  # and the page whose tree has no body
 
 
 # Random trees for the raw-tree pruning.
