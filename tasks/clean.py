@@ -7,7 +7,6 @@ import datetime as dt
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from newsflow.events import ArticleEvent
@@ -203,22 +202,15 @@ def extract_html(html: str, with_date: bool = True) -> HtmlExtract:
     return HtmlExtract(text=text or "", title=title, author=author, date=date, site_name=site_name)
 
 
-@lru_cache(maxsize=1)
-def _language_identifier():
-    from py3langid import langid
-
-    return langid.LanguageIdentifier.from_modelpath(
-        langid.MODEL_DIR / langid.MODEL_FILE, norm_probs=True
-    )
-
-
 def detect_language(text: str) -> tuple[str | None, float | None]:
     """ISO 639-1 code and probability from the first thousand characters (plenty for prose, and
     the classifier's cost grows with the sample)."""
     sample = text[:1000]
     if not re.search(r"\w", sample):
         return None, None
-    lang, score = _language_identifier().classify(sample)
+    from newsflow.tasks.language import identifier
+
+    lang, score = identifier().classify(sample)
     return str(lang), float(score)
 
 
