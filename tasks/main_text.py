@@ -10,7 +10,8 @@ work whose result is thrown away or that has a cheaper exact equivalent:
   looked up in C: lxml.html's parser asks a Python method for the class of every element the code
   touches (hundreds of thousands of calls over a batch); this one maps the same tag names to the
   same classes (lxml.html's form element classes, HtmlElement for every other element) without
-  calling back into Python. The invalid-XML-character removal runs only when there is one.
+  calling back into Python. (lxml.html lower-cases a name before its lookup; the names here are
+  lower case, as the HTML parser and trafilatura make them.) The invalid-XML-character removal runs only when there is one.
 - bare_extraction copies the tree before working on it, and trafilatura_sequence copies the
   cleaned tree as a backup that only the comparison with other extractors (not in fast mode) and
   comment extraction use. newsflow is done with the tree, and has neither, so both copies go.
