@@ -13,6 +13,7 @@ import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -32,8 +33,7 @@ _BAND_EDGES = [round(i * SIMHASH_BITS / _BANDS) for i in range(_BANDS + 1)]
 
 def content_hash(text: str) -> str:
     """Hash of the words only: case, punctuation and spacing changes do not make a new article."""
-    words = " ".join(_WORD.findall(text.lower()))
-    return hashlib.sha256(words.encode("utf-8")).hexdigest()
+    return _content_hash(_words(text))
 
 
 def simhash(text: str) -> int:
@@ -41,17 +41,41 @@ def simhash(text: str) -> int:
 
     Single words rather than shingles: a wire copy with a re-worded lede moves only a few bits.
     """
-    counts = Counter(_WORD.findall(text.lower()))
+    return _simhash(_words(text))
+
+
+def fingerprints(text: str) -> tuple[str, int]:
+    """(content_hash(text), simhash(text)), finding the words once."""
+    words = _words(text)
+    return _content_hash(words), _simhash(words)
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def _content_hash(words: list[str]) -> str:
+    return hashlib.sha256(" ".join(words).encode("utf-8")).hexdigest()
+
+
+@lru_cache(maxsize=1 << 16)  # a news vocabulary's common words; a hit costs a tenth of the hash
+def _word_hash(word: str) -> int:
+    return int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "big")
+
+
+_BIT_SHIFTS = np.arange(SIMHASH_BITS, dtype=np.uint64)
+
+
+def _simhash(words: list[str]) -> int:
+    counts = Counter(words)
     if not counts:
         return 0
-    hashes = np.array(
-        [int.from_bytes(hashlib.blake2b(w.encode(), digest_size=8).digest(), "big") for w in counts],
-        dtype=np.uint64,
-    )
-    bits = (hashes[:, None] >> np.arange(SIMHASH_BITS, dtype=np.uint64)) & np.uint64(1)
-    signs = bits.astype(np.int64) * 2 - 1  # +1 where the word's hash has the bit set, else -1
-    weights = (signs * np.array(list(counts.values()), dtype=np.int64)[:, None]).sum(axis=0)
-    value = sum(1 << bit for bit in range(SIMHASH_BITS) if weights[bit] > 0)
+    hashes = np.fromiter(map(_word_hash, counts), dtype=np.uint64, count=len(counts))
+    bits = ((hashes[:, None] >> _BIT_SHIFTS) & np.uint64(1)).astype(np.int64)  # word x bit: 1 if set
+    weights = np.fromiter(counts.values(), dtype=np.int64, count=len(counts))
+    # Each word adds its count to the bits its hash has set and takes it from the others.
+    totals = 2 * (weights @ bits) - weights.sum()
+    value = int(((totals > 0).astype(np.uint64) << _BIT_SHIFTS).sum())
     return value - (1 << 64) if value >= (1 << 63) else value
 
 

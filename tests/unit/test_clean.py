@@ -167,3 +167,47 @@ def test_page_date_is_searched_only_when_the_event_has_none(monkeypatch) -> None
     assert (with_date.title, with_date.author, with_date.site_name) == (
         "Talks resume in Geneva", "Maria Lopez", "The Daily Ledger")
     assert len(searches) == 1  # the event's date wins, so the page was not searched for one
+
+
+def _reference_simhash(text: str) -> int:
+    """simhash as first written (numpy bit matrix, Python sum over the bits): the figure compared."""
+    import hashlib
+    import re
+    from collections import Counter
+
+    import numpy as np
+
+    counts = Counter(re.findall(r"\w+", text.lower()))
+    if not counts:
+        return 0
+    hashes = np.array(
+        [int.from_bytes(hashlib.blake2b(w.encode(), digest_size=8).digest(), "big") for w in counts], dtype=np.uint64)
+    bits = (hashes[:, None] >> np.arange(64, dtype=np.uint64)) & np.uint64(1)
+    signs = bits.astype(np.int64) * 2 - 1
+    weights = (signs * np.array(list(counts.values()), dtype=np.int64)[:, None]).sum(axis=0)
+    value = sum(1 << bit for bit in range(64) if weights[bit] > 0)
+    return value - (1 << 64) if value >= (1 << 63) else value
+
+
+def test_simhash_and_fingerprints_are_the_reference(seed_text: str) -> None:
+    import random
+
+    from newsflow.tasks.dedup import fingerprints
+
+    rng = random.Random(3)
+    vocabulary = ["the", "The", "war", "talks", "Genève", "a", "b", "x1", "état", "日本", "new", "York", "", "!", "--"]
+    texts = [seed_text, "", "   ", "one", "One one ONE", clean_text(seed_text)]
+    texts += [" ".join(rng.choice(vocabulary) for _ in range(rng.randint(0, 60))) for _ in range(500)]
+    for text in texts:
+        assert simhash(text) == _reference_simhash(text), text
+        assert fingerprints(text) == (content_hash(text), simhash(text))
+    values = {simhash(text) for text in texts}
+    assert len(values) > 400 and min(values) < 0 < max(values)  # the top bit both set and clear
+
+
+def test_invisible_characters_are_the_ones_listed() -> None:
+    from newsflow.tasks.clean import _INVISIBLE
+
+    listed = [0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x00AD, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+    every_character = "".join(map(chr, range(0x110000))).encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    assert _INVISIBLE.sub("", every_character) == every_character.translate(dict.fromkeys(listed))
