@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar, cast
 
 import pyarrow as pa
-from prefect import flow, get_run_logger, task
+from prefect import Task, flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 from prefect.states import Completed
@@ -26,7 +26,7 @@ from prefect.utilities.annotations import quote
 
 from newsflow.config import BatchLimits, Settings, settings_from_env
 from newsflow.deadletter import DeadLetterPublisher, dead_letter_rows
-from newsflow.events import ArticleEvent, Unparseable
+from newsflow.events import Unparseable
 from newsflow.flows.monitoring import RunMonitor, prune_data_docs, run_docs_dir
 from newsflow.lake import local_root
 from newsflow.pipeline import (
@@ -58,6 +58,8 @@ DOCS_SAMPLE_ROWS = 2000
 NO_ASSIGNMENT_LIMIT_S = 60.0
 DRAIN_IDLE_LIMIT_S = 300.0
 BRIEF_POLL_S = 0.2
+# How often the batch loop looks at a running stage and at the batch under validation.
+STAGE_WAIT_S = 0.02
 
 
 def poll_batch(source: Source, limits: BatchLimits) -> Batch:
@@ -65,20 +67,18 @@ def poll_batch(source: Source, limits: BatchLimits) -> Batch:
 
     Not a Prefect task: an idle stream polls every few seconds, and a task run per empty poll
     filled the Prefect database (about 720 an hour) with runs that did nothing. A batch's task
-    runs start with decode, once it has records."""
+    runs start with clean, once it has records."""
     return source.poll_batch(limits)
 
 
-@task(name="decode", cache_policy=NO_CACHE, persist_result=False)
-def decode(batch: Batch) -> tuple[list[ArticleEvent], list[Unparseable]]:
-    """Split records into article events and unparseable ones."""
-    return decode_stage(batch)
-
-
 @task(name="clean", cache_policy=NO_CACHE, persist_result=False)
-def clean(events: list[ArticleEvent], index: DedupIndex, max_body_chars: int, workers: int) -> list[CleanArticle]:
-    """Main text, boilerplate, normalisation, language, duplicates."""
-    return clean_stage(events, index, max_body_chars, workers)
+def clean(
+    batch: Batch, index: DedupIndex, max_body_chars: int, workers: int
+) -> tuple[list[CleanArticle], list[Unparseable]]:
+    """Records decoded into article events (the unparseable ones set aside as dead letters), then
+    main text, boilerplate, normalisation, language, duplicates."""
+    events, unparseable = decode_stage(batch)
+    return clean_stage(events, index, max_body_chars, workers), unparseable
 
 
 @task(name="extract", cache_policy=NO_CACHE, persist_result=False)
@@ -118,20 +118,19 @@ def land(
     unparseable: list[Unparseable],
     batch: Batch,
     publisher: DeadLetterPublisher | None,
-) -> list[Landed]:
-    """Send unparseable records to the dead-letter topic, then commit every table (once: a
-    retry writes only what the tables' logs do not hold yet)."""
+    source: Source,
+    batch_number: int,
+) -> list[Landed] | None:
+    """Send unparseable records to the dead-letter topic, commit every table, then the batch's
+    Kafka offsets (only once its tables are committed). Transient errors retry with backoff, and a
+    retry writes only what the tables' logs do not hold yet. None if the offsets were refused
+    because the group rebalanced: whoever owns the partitions reads the batch again, and the
+    tables keep it from landing twice."""
     if unparseable and publisher is not None:
         publisher.publish(unparseable)
-    tables = {**tables, "dead_letters": dead_letter_rows(unparseable)}
-    return sink.land(tables, batch)
-
-
-@task(name="commit-offsets", cache_policy=NO_CACHE, persist_result=False, retries=3, retry_delay_seconds=[2, 5, 15])
-def commit(source: Source, batch: Batch) -> bool:
-    """Commit the batch's offsets, only once its tables are committed. Transient errors retry with
-    backoff; a rebalance returns False (the batch is redone by whoever owns the partitions)."""
-    return source.commit(batch)
+    landed = sink.land({**tables, "dead_letters": dead_letter_rows(unparseable)}, batch)
+    _fault_point("KILL_AFTER_LAND", batch_number)
+    return landed if source.commit(batch) else None
 
 
 @dataclass
@@ -233,6 +232,10 @@ class _Validating:
     def done(self) -> bool:
         return self._done.is_set()
 
+    def wait(self, timeout: float) -> bool:
+        """done(), after waiting up to `timeout` seconds for it."""
+        return self._done.wait(timeout)
+
 
 class UnlandedWork(RuntimeError):
     """A drain run that read batches it could not land must not end as a success."""
@@ -316,9 +319,8 @@ def run_ingest(
                            "while this one was not polling", number)
             return
         _fault_point("STOP_AFTER_FENCE", number)
-        landed = land(sink, opaque(tables), opaque(item.unparseable), opaque(item.batch), publisher)
-        _fault_point("KILL_AFTER_LAND", number)
-        if not commit(source, opaque(item.batch)):
+        landed = land(sink, opaque(tables), opaque(item.unparseable), opaque(item.batch), publisher, source, number)
+        if landed is None:
             totals.redone_batches += 1
             logger.warning("batch %d landed but not committed (rebalance): its records will be read again, "
                            "and the rows the tables already hold will not be written twice", number)
@@ -369,15 +371,38 @@ def run_ingest(
         if validating is not None and validating.done():
             land_and_commit()
 
+    def run_stage(stage: Task[..., T], *args: Any) -> T:
+        """Run a stage's task on the task runner; meanwhile this thread lands the batch under
+        validation as soon as it is validated (a stream's rows then do not wait for the next
+        event's parse) and keeps the consumer alive, which only this thread uses. With workers=0
+        the stage runs here: its CPU budget is a signal timer, which only the main thread gets."""
+        if settings.workers <= 0:
+            result = stage(*args)
+            land_if_validated()
+            return result
+        finished = threading.Event()
+        future = stage.submit(*args)
+        future.add_done_callback(lambda _: finished.set())
+        try:
+            while not finished.wait(STAGE_WAIT_S):
+                guard.tick()
+                land_if_validated()
+        except StopRequested:
+            future.wait()  # the stage sees the same stop at its next tick and abandons its workers
+            raise
+        return future.result()
+
     while not guard.stop_requested and (max_batches is None or totals.batches + (validating is not None) < max_batches):
-        # With a batch under validation, look only briefly: if nothing is waiting, landing that
-        # batch now beats holding it for a full batch wait.
+        # With a batch under validation, look for records only briefly, over and over, and land
+        # that batch as soon as it is validated if none came (records that come start the next
+        # batch, during whose stages it lands: run_stage).
         limits = settings.limits if validating is None else replace(
-            settings.limits, max_wait_s=min(settings.limits.max_wait_s, BRIEF_POLL_S))
+            settings.limits, max_wait_s=min(settings.limits.max_wait_s, BRIEF_POLL_S), first_record_wait_s=STAGE_WAIT_S)
         batch = poll_batch(source, limits)
         if not batch.records:
             if validating is not None:
-                land_and_commit()
+                if validating.wait(STAGE_WAIT_S):
+                    land_and_commit()
                 continue
             idle = time.monotonic() - idle_since
             if mode == "drain" and source.caught_up():
@@ -400,12 +425,9 @@ def run_ingest(
         first_records = first_records if first_records is not None else time.monotonic()
         try:
             with guard.working():  # keeps the group membership alive; a stop abandons the batch
-                events, unparseable = decode(opaque(batch))
-                articles = clean(opaque(events), index, settings.max_body_chars, settings.workers)
-                land_if_validated()
-                analysis = extract(opaque(articles), settings.workers)
-                land_if_validated()
-                analysis = enrich(opaque(articles), opaque(analysis), settings.workers)
+                articles, unparseable = run_stage(clean, opaque(batch), index, settings.max_body_chars, settings.workers)
+                analysis = run_stage(extract, opaque(articles), settings.workers)
+                analysis = run_stage(enrich, opaque(articles), opaque(analysis), settings.workers)
         except StopRequested as stop:
             logger.warning("%s: the batch in hand (%d records) is not landed; it is read again by the "
                            "next run", stop, len(batch))

@@ -131,6 +131,9 @@ class BatchLimits:
     max_records: int = 200
     max_bytes: int = 32 * 1024 * 1024
     max_wait_s: float = 5.0
+    # How long to wait for a batch's first record, if not max_wait_s: the batch loop looks in
+    # briefly while it has a batch under validation to land.
+    first_record_wait_s: float | None = None
 
 
 @dataclass(frozen=True)

@@ -54,8 +54,13 @@ class DeadLetterPublisher:
 
         self.topic = settings.dlq_topic
         self._producer = KafkaProducer(acks="all", retries=5, **settings.client_options())
+        # The records of the last publish the broker acknowledged: the land task that calls this
+        # is retried as a whole (a failed offset commit, say), and must not send them twice.
+        self._acknowledged: set[tuple[str, int, int]] = set()
 
     def publish(self, items: Sequence[Unparseable]) -> None:
+        coordinates = [(i.record.topic, i.record.partition, i.record.offset) for i in items]
+        items = [i for i, c in zip(items, coordinates, strict=True) if c not in self._acknowledged]
         futures = [
             self._producer.send(
                 self.topic,
@@ -68,6 +73,7 @@ class DeadLetterPublisher:
         self._producer.flush()
         for future in futures:
             future.get(timeout=30)  # raise if the broker did not take it: offsets stay uncommitted
+        self._acknowledged = set(coordinates)
 
     def close(self) -> None:
         self._producer.close()

@@ -289,8 +289,10 @@ class KafkaSource:
         batch = Batch(generation=self._generation)
         size = 0
         deadline = time.monotonic() + limits.max_wait_s
+        first_record_deadline = deadline if limits.first_record_wait_s is None else min(
+            deadline, time.monotonic() + limits.first_record_wait_s)
         while len(batch) < limits.max_records and size < limits.max_bytes:
-            remaining_ms = int((deadline - time.monotonic()) * 1000)
+            remaining_ms = int(((deadline if batch.records else first_record_deadline) - time.monotonic()) * 1000)
             if remaining_ms <= 0:
                 break
             unreadable: RawRecord | None = None

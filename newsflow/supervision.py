@@ -40,6 +40,9 @@ class RunGuard:
         self.stop_requested = False
         self.signal_name: str | None = None
         self._kept_alive = time.monotonic()
+        # The consumer is used only from the thread that runs the batch loop: a stage running on
+        # a task-runner thread checks for stops but leaves the keep-alive to that thread.
+        self._consumer_thread = threading.current_thread()
 
     def install(self) -> None:
         """Handle SIGINT and SIGTERM (only possible in the main thread; elsewhere a no-op)."""
@@ -59,6 +62,8 @@ class RunGuard:
         keep the group membership alive."""
         if self.stop_requested:
             raise StopRequested(f"{self.signal_name or 'stop'} received")
+        if threading.current_thread() is not self._consumer_thread:
+            return
         if time.monotonic() - self._kept_alive >= KEEP_ALIVE_EVERY_S:
             self._source.keep_alive()
             self._kept_alive = time.monotonic()

@@ -24,7 +24,7 @@ from tests.unit.test_pipeline_accounting import mixed_events
 
 pytestmark = [pytest.mark.browser, pytest.mark.kafka, pytest.mark.slow]
 
-STAGE_TASKS = {"decode", "clean", "extract", "enrich", "validate", "land", "commit-offsets"}
+STAGE_TASKS = {"clean", "extract", "enrich", "validate", "land"}
 
 
 def _post(api: str, path: str, body: dict[str, Any]) -> Any:

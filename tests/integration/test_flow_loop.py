@@ -163,3 +163,47 @@ def test_records_the_broker_no_longer_has_are_landed_past_and_reported(
     result = account(tmp_path)
     assert result.doubled() == []
     assert sorted(offset for _, _, offset in result.all_offsets) == [0, 1, 2, 3, 8, 9, 10, 11]
+
+
+def test_a_batch_lands_while_the_next_batch_is_being_analysed(
+    prefect_api: str, tmp_path: Path, seed_event_bytes: bytes, monkeypatch
+) -> None:
+    """With workers, a stage runs on the task runner and the loop's own thread lands the batch
+    under validation meanwhile: batch 1's rows are in the tables while batch 2 is in extract."""
+    import time
+
+    from prefect import flow
+
+    import newsflow.flows.ingest as ingest
+
+    real_extract = ingest.extract_stage
+    calls: list[int] = []
+    seen_during_second_extract: list[set[int]] = []
+
+    def watching_extract(articles, workers):  # type: ignore[no-untyped-def]
+        calls.append(len(articles))
+        if len(calls) == 2:  # hold batch 2 here until batch 1 is in the tables, or 60 s
+            deadline = time.monotonic() + 60
+            landed: set[int] = set()
+            while time.monotonic() < deadline and not {0, 1, 2} <= landed:
+                landed = {offset for _, _, offset in account(tmp_path).all_offsets}
+                time.sleep(0.1)
+            seen_during_second_extract.append(landed)
+        return real_extract(articles, workers)
+
+    monkeypatch.setattr(ingest, "extract_stage", watching_extract)
+    values = _values(seed_event_bytes)[:6]
+    source = MemorySource(records_from_values(values))
+
+    @flow(name="loop-under-test")
+    def loop():  # type: ignore[no-untyped-def]
+        settings = Settings(output_dir=tmp_path, limits=BatchLimits(max_records=3, max_wait_s=0.1), workers=1)
+        return ingest.run_ingest(settings, source, mode="drain")
+
+    totals = loop()
+    assert len(calls) == 2
+    assert {0, 1, 2} <= seen_during_second_extract[0]
+    assert not {3, 4, 5} & seen_during_second_extract[0]
+    assert totals.batches == 2
+    result = account(tmp_path)
+    assert result.doubled() == [] and sorted(o for _, _, o in result.all_offsets) == list(range(6))

@@ -53,3 +53,34 @@ def test_unreadable_and_null_records_are_dead_letters() -> None:
     assert "bad header" in unreadable.error
     null = decode(RawRecord("t", 0, 8, 1, b"key", None))
     assert isinstance(null, Unparseable) and null.kind == "no_value"
+
+
+def test_dead_letter_publisher_sends_a_retried_batch_once() -> None:
+    """The land task is retried as a whole (say, after a failed offset commit): records the broker
+    already acknowledged are not sent to the dead-letter topic a second time."""
+    from newsflow.deadletter import DeadLetterPublisher
+
+    class Acknowledged:
+        def get(self, timeout: float) -> None:
+            return None
+
+    class Producer:
+        def __init__(self) -> None:
+            self.sent: list[bytes] = []
+
+        def send(self, topic: str, key: bytes | None, value: bytes, headers: list) -> Acknowledged:
+            self.sent.append(value)
+            return Acknowledged()
+
+        def flush(self) -> None:
+            pass
+
+    publisher = DeadLetterPublisher.__new__(DeadLetterPublisher)
+    publisher.topic, publisher._producer, publisher._acknowledged = "t.dlq", Producer(), set()
+    first = [decode(records_from_values([b"not json", b"{broken"], topic="t")[i]) for i in range(2)]
+    publisher.publish(first)
+    publisher.publish(first)  # the retry
+    assert publisher._producer.sent == [b"not json", b"{broken"]
+    later = [decode(records_from_values([b"also broken"], topic="t", start_offset=2)[0])]
+    publisher.publish(later)
+    assert publisher._producer.sent == [b"not json", b"{broken", b"also broken"]

@@ -130,3 +130,40 @@ def test_drain_does_not_report_success_for_batches_it_did_not_land() -> None:
     unlanded_work_error(RunTotals())  # nothing read and not landed: an ordinary stop
     with pytest.raises(UnlandedWork, match="not landed"):
         unlanded_work_error(RunTotals(redone_batches=2))
+
+
+def test_only_the_consumers_thread_keeps_the_consumer_alive() -> None:
+    """kafka-python's consumer is not thread-safe: a stage ticking on a task-runner thread checks
+    for stops but leaves the keep-alive poll to the batch loop's thread."""
+    import threading
+
+    from newsflow.supervision import RunGuard, StopRequested
+
+    class CountingSource:
+        kept_alive = 0
+
+        def keep_alive(self) -> None:
+            self.kept_alive += 1
+
+    source = CountingSource()
+    guard = RunGuard(source)  # type: ignore[arg-type]
+    guard._kept_alive -= 10  # due for a keep-alive
+    errors: list[BaseException] = []
+
+    def tick_elsewhere() -> None:
+        try:
+            guard.tick()
+        except BaseException as error:  # noqa: BLE001 - handed to the test's thread
+            errors.append(error)
+
+    worker = threading.Thread(target=tick_elsewhere)
+    worker.start()
+    worker.join()
+    assert source.kept_alive == 0 and errors == []
+    guard.tick()
+    assert source.kept_alive == 1
+    guard._handle(signal.SIGTERM, None)  # a stop is still seen from any thread
+    worker = threading.Thread(target=tick_elsewhere)
+    worker.start()
+    worker.join()
+    assert len(errors) == 1 and isinstance(errors[0], StopRequested)
