@@ -14,7 +14,9 @@ with their range, because a shared machine's speed drifts by tens of % within mi
 (5) streaming latency, (6) peak memory of `newsflow ingest` draining backlogs of different
 sizes, (7) CPU per event by stage, and what lies beyond newsflow's own parse and beyond bare
 parsing, with each parse's CPU over the pipeline's (about the best (2)/(1) with no core ever
-waiting), and peak RSS.
+waiting), (8) the same in one process with the parse timed inside the extract stage (no
+difference of two passes, so far less noise: the figure to read for "CPU beyond parsing"),
+(9) each worker's RSS once warmed up and its peak over the run, and peak RSS.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 
 import pyarrow.parquet as pq
@@ -116,24 +119,44 @@ def ingest_peak_rss(bootstrap: str, values: list[bytes], topic: str, batch: int)
         return peak, time.monotonic() - started
 
 
-def worker_cpu_seconds() -> float:
-    """CPU seconds (user + system) used so far by this process's worker processes (the pool)."""
-    ticks = 0
+def pool_workers() -> list[int]:
+    """Pids of this process's worker processes (the pool), not the broker or Prefect's server."""
+    pids = []
     for pid, fields in proc_stats():
         if int(fields[1]) != os.getpid():
             continue
         try:
-            if b"spawn_main" not in Path(f"/proc/{pid}/cmdline").read_bytes():
-                continue  # the broker or Prefect's server, not a pool worker
+            if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                pids.append(pid)
         except OSError:
             continue  # exited meanwhile
-        ticks += int(fields[11]) + int(fields[12])
+    return pids
+
+
+def worker_cpu_seconds() -> float:
+    """CPU seconds (user + system) used so far by this process's worker processes (the pool)."""
+    ticks, workers = 0, set(pool_workers())
+    for pid, fields in proc_stats():
+        if pid in workers:
+            ticks += int(fields[11]) + int(fields[12])
     return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def memory_mb(pid: int, field: str) -> float | None:
+    """A /proc/<pid>/status memory field (VmRSS: resident now, VmHWM: peak resident) in MB."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass  # exited meanwhile
+    return None
 
 
 BARE_PARSE = "bare parse (1)"  # the budget's first entry, before the pipeline's stages
 OWN_PARSE = "newsflow's parse (1b)"  # its second: the parse as the pipeline runs it
 PARSES = (BARE_PARSE, OWN_PARSE)
+PARSE_HERE = "parse"  # (8): the CPU of parse() inside the extract stage, in this process
 
 
 class CpuBudget:
@@ -244,6 +267,35 @@ def print_budget(budgets: list[CpuBudget], events: int, processes: int) -> None:
               f"{median(shares):.2f}")
 
 
+def print_budget_here(budgets: list[CpuBudget], events: int) -> None:
+    """(8): CPU per corpus event of a pass in this process alone, the parse timed inside extract."""
+    def ms(seconds: float) -> float:
+        return 1000 * median(seconds) / events
+
+    parse = [b.seconds[PARSE_HERE][1] for b in budgets]
+    stages = [n for n in budgets[0].seconds if n != PARSE_HERE]
+    beyond = [sum(h for n, (_, h) in b.seconds.items() if n != PARSE_HERE) - b.seconds[PARSE_HERE][1]
+              for b in budgets]
+    parts = []
+    for name in stages:
+        spent = [b.seconds[name][1] - (b.seconds[PARSE_HERE][1] if name == "extract" else 0.0) for b in budgets]
+        parts.append(f"{name}{' without its parse' if name == 'extract' else ''} {ms(spent):.1f}")
+    print(f"(8) CPU per event in one process, no workers (median of {len(budgets)}): parse {ms(parse):.1f} ms, "
+          f"timed inside extract; beyond parsing {ms(beyond):.1f} ms (per round "
+          f"{1000 * min(beyond) / events:.1f}-{1000 * max(beyond) / events:.1f}): {', '.join(parts)}")
+
+
+def print_worker_memory(memory: dict[int, tuple[float | None, float | None]]) -> None:
+    """(9): each worker's resident memory once warmed up (models, gazetteer and lexicons loaded,
+    a few texts parsed) and its peak over every pass of the run."""
+    grown = [(warm, peak) for warm, peak in memory.values() if warm is not None and peak is not None]
+    if not grown:
+        return
+    rows = ", ".join(f"{warm:.0f} -> {peak:.0f} MB (+{peak - warm:.0f})" for warm, peak in grown)
+    print(f"(9) worker RSS, warmed up -> peak over the run: {rows}; largest growth "
+          f"{max(peak - warm for warm, peak in grown):.0f} MB")
+
+
 def median(values: list[float]) -> float:
     return statistics.median(values)
 
@@ -300,6 +352,11 @@ def main() -> None:
         else:
             count(texts[:3])
 
+    warm_rss = {pid: memory_mb(pid, "VmRSS") for pid in pool_workers()}
+    # (8) runs in this process: warmed up as a worker is (gazetteer, lexicons, memory pools).
+    warm = MemorySource(records_from_values(values[:12]))
+    process_batch(warm.poll_batch(BatchLimits(max_records=12)), DedupIndex(), validator, workers=0)
+
     def bare_nlp(count: Callable[[list[str]], list[int]] = count_tokens) -> float:
         """(1) Bare NLP (the model as shipped) on exactly the texts the pipeline analyses; no docs
         travel back. (1b) with count_tokens_as_parsed: the same with newsflow's own pipeline."""
@@ -332,11 +389,39 @@ def main() -> None:
         pass_in_memory(MemorySource(records_from_values(values)), DedupIndex(), budget.stage_done)
         return budget
 
+    def budget_here() -> CpuBudget:
+        """(8) An in-memory pass in this process alone (no workers), with the parse timed inside
+        the extract stage it belongs to: what lies beyond parsing without subtracting two passes
+        that ran minutes apart, which on a shared machine differ by more than that figure."""
+        from newsflow.tasks import nlp
+
+        budget, real_parse = CpuBudget(), nlp.parse
+        parsing = 0.0
+
+        def timed_parse(texts: list[str]) -> list[Any]:
+            nonlocal parsing
+            started = time.process_time()
+            try:
+                return real_parse(texts)
+            finally:
+                parsing += time.process_time() - started
+
+        nlp.parse = timed_parse  # extract_texts imports it at each call
+        try:
+            source, index = MemorySource(records_from_values(values)), DedupIndex()
+            while (batch := source.poll_batch(BatchLimits(max_records=args.batch))).records:
+                process_batch(batch, index, validator, workers=0, stage_done=budget.stage_done)
+        finally:
+            nlp.parse = real_parse
+        budget.seconds[PARSE_HERE] = (0.0, parsing)
+        return budget
+
     bare: list[float] = []
     own_parse: list[float] = []
     stages: list[float] = []
     end_to_end: list[float] = []
     budgets: list[CpuBudget] = []
+    budgets_here: list[CpuBudget] = []
     with EmbeddedBroker() as broker, tempfile.TemporaryDirectory() as out:
         topic = "bench.articles"
         ensure_topics(broker.bootstrap_servers, {topic: 2, f"{topic}.dlq": 1})
@@ -371,8 +456,10 @@ def main() -> None:
                   f"in memory {stages[-1]:.2f}, "
                   f"end to end {end_to_end[-1]:.2f} events/s")
             budgets.append(cpu_budget())
+            budgets_here.append(budget_here())
         latencies = streaming_latency(broker.bootstrap_servers, values[: args.stream_events + 1],
                                       args.stream_rate, args.processes) if args.stream_events else []
+        worker_memory = {pid: (warm, memory_mb(pid, "VmHWM")) for pid, warm in warm_rss.items()}
         memory = [(n, *ingest_peak_rss(broker.bootstrap_servers, corpus(n), f"bench.backlog{n}", args.batch))
                   for n in (int(x) for x in args.backlogs.split(",") if x)]
 
@@ -403,6 +490,8 @@ def main() -> None:
               f"peak RSS {peak:.0f} MB (process + workers), {seconds:.0f} s")
     if budgets:
         print_budget(budgets, len(values), args.processes)
+        print_budget_here(budgets_here, len(values))
+    print_worker_memory(worker_memory)
     own, child = peak_rss_mb()
     print(f"analysable texts: {len(texts)} of {len(values)}; peak RSS: {own:.0f} MB here, {child:.0f} MB largest child")
 

@@ -20,6 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from newsflow.tasks.nlp import parsed_text
+
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span, Token
 
@@ -1073,7 +1075,7 @@ def extract_dates(doc: Doc, published: dt.date | None) -> list[dict[str, Any]]:
     """The article's date and time mentions (spaCy DATE and TIME entities, split where one entity
     holds two), typed and resolved. Two passes: mentions read on their own first, then those read
     from the sentence's reference time ("a year earlier") with the nearest such date as reference."""
-    text = doc.text
+    text = parsed_text(doc)
     mentions: list[_Mention] = []
     for ent in doc.ents:
         if ent.label_ not in ("DATE", "TIME"):

@@ -78,29 +78,47 @@ def tone(text: str) -> dict[str, float]:
     }
 
 
-def _term_patterns() -> dict[str, tuple[re.Pattern[str], list[tuple[str, re.Pattern[str]]]]]:
+def _term_patterns() -> dict[str, tuple[re.Pattern[str], frozenset[str], list[tuple[str, re.Pattern[str]]]]]:
     """Per theme: one alternation of its single-word terms (two of them can never match at the
-    same place) and one pattern per multi-word term (these may overlap single words)."""
+    same place), the same terms as a set (for _THEME_TOKENS), and one pattern per multi-word term
+    (these may overlap single words)."""
     patterns = {}
     for theme, terms in THEMES.items():
         words = sorted((t for t in terms if " " not in t), key=len, reverse=True)
         single = re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b")
         multi = [(t, re.compile(rf"\b{re.escape(t)}\b")) for t in terms if " " in t]
-        patterns[theme] = (single, multi)
+        patterns[theme] = (single, frozenset(words), multi)
     return patterns
 
 
+def _token_pattern() -> re.Pattern[str] | None:
+    """One scan of a text that yields the single-word terms of every theme: the runs of word
+    characters, with the few terms that hold other characters ("al-qaida") kept whole. A term of
+    word characters matches `\bterm\b` exactly where it is a whole run, so counting the tokens
+    finds what each theme's alternation finds, at a tenth of the cost (ten scans become one).
+    That fails only if a word-character term is also a piece of a hyphenated one: then None, and
+    each theme scans on its own."""
+    singles = {t for terms in THEMES.values() for t in terms if " " not in t}
+    joined = sorted((t for t in singles if not re.fullmatch(r"\w+", t)), key=len, reverse=True)
+    if any(piece in singles for t in joined for piece in re.findall(r"\w+", t)):
+        return None
+    return re.compile("".join(rf"\b{re.escape(t)}\b|" for t in joined) + r"\w+")
+
+
 _THEME_PATTERNS = _term_patterns()
+_THEME_TOKENS = _token_pattern()
 
 
 def themes(text: str) -> list[dict[str, Any]]:
     lowered = text.lower()
     n_words = max(1, len(lowered.split()))
+    tokens = _THEME_TOKENS.findall(lowered) if _THEME_TOKENS is not None else None
     found = []
-    for theme, (single, multi) in _THEME_PATTERNS.items():
-        hits: Counter[str] = Counter(single.findall(lowered))
+    for theme, (single, words, multi) in _THEME_PATTERNS.items():
+        hits: Counter[str] = Counter(
+            (t for t in tokens if t in words) if tokens is not None else single.findall(lowered))
         for term, pattern in multi:
-            count = len(pattern.findall(lowered))
+            count = len(pattern.findall(lowered)) if term in lowered else 0
             if count:
                 hits[term] = count
         total = sum(hits.values())

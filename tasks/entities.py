@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from newsflow.tasks.geo import COUNTRY_ALIASES, gazetteer
-from newsflow.tasks.nlp import ORIGINAL_TEXT, PARSED_TEXT, adjectives
+from newsflow.tasks.nlp import ORIGINAL_TEXT, adjectives, parsed_text
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span, Token
@@ -625,7 +625,7 @@ def _dateline_places(doc: Doc, text: str, mentions: list[_Raw]) -> list[_Raw]:
 
 
 def extract_entities(doc: Doc) -> list[Mention]:
-    parsed = doc.user_data.get(PARSED_TEXT) or doc.text  # doc.text joins every token: avoided
+    parsed = parsed_text(doc)
     mentions = _repaired(doc)
     mentions = sorted(mentions + _dateline_places(doc, parsed, mentions), key=lambda m: m.start)
     sports = is_sports_report(parsed)

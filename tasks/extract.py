@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import inspect
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from newsflow.tasks.dates import extract_dates  # date mentions live with their resolver
@@ -134,17 +137,81 @@ def extract_amounts(doc: Doc) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------- keyword candidates
 
 
+# sha256 of the source of spaCy 3.8's English noun_chunks, which noun_chunk_bounds follows.
+NOUN_CHUNKS_READ_FROM = "6443d1524fb0ebca5531cae9e3c07178f238b77f4c8dddd72a70b9c17134f435"
+_NP_LABELS = ("oprd", "nsubj", "dobj", "nsubjpass", "pcomp", "pobj", "dative", "appos", "attr", "ROOT")
+
+
+@lru_cache(maxsize=1)
+def _english_noun_chunks() -> Any:
+    """spaCy's English noun-chunk iterator if its source is the one read for noun_chunk_bounds."""
+    from spacy.lang.en.syntax_iterators import noun_chunks
+
+    source = inspect.getsource(noun_chunks).encode()
+    return noun_chunks if hashlib.sha256(source).hexdigest() == NOUN_CHUNKS_READ_FROM else None
+
+
+def noun_chunk_bounds(doc: Doc) -> list[tuple[int, int]]:
+    """(start, end) of each of doc.noun_chunks, found as spaCy's English iterator finds them, but
+    making a Token object only for the words that can head a chunk (a noun with a subject, object
+    or conjunct relation) instead of for every word, which cost more than the rest of keyword
+    extraction. Any other iterator (another language, another spaCy) is used as it is."""
+    english = _english_noun_chunks()
+    if english is None or getattr(doc, "noun_chunks_iterator", None) is not english or not doc.has_annotation("DEP"):
+        return [(chunk.start, chunk.end) for chunk in doc.noun_chunks]
+    import numpy as np
+    from spacy.attrs import DEP, POS
+    from spacy.symbols import NOUN, PRON, PROPN
+
+    strings = doc.vocab.strings
+    np_deps = {strings.add(label) for label in _NP_LABELS}
+    conj = strings.add("conj")
+    pos, dep = doc.to_array([POS, DEP]).T
+    heads = np.isin(pos, [NOUN, PROPN, PRON]) & (np.isin(dep, list(np_deps)) | (dep == conj))
+    bounds: list[tuple[int, int]] = []
+    prev_end = -1  # chunks do not nest
+    for i in np.flatnonzero(heads).tolist():
+        word = doc[i]
+        left = word.left_edge.i
+        if left <= prev_end:
+            continue
+        if word.dep != conj:
+            prev_end = i
+            bounds.append((left, i + 1))
+            continue
+        head = word.head
+        while head.dep == conj and head.head.i < head.i:
+            head = head.head
+        if head.dep in np_deps:  # coordinated to a noun phrase: one too
+            prev_end = i
+            bounds.append((left, i + 1))
+    return bounds
+
+
 def noun_phrases(doc: Doc) -> list[tuple[str, int, float]]:
     """Noun chunks without determiners, pronouns, numbers or stop words; nouns lemmatised."""
+    bounds = noun_chunk_bounds(doc)
+    if not bounds:
+        return []
+    import numpy as np
+    from spacy.attrs import IS_PUNCT, IS_STOP, LEMMA, ORTH, POS
+    from spacy.symbols import DET, NOUN, NUM, PRON
+
+    flags = doc.to_array([IS_STOP, IS_PUNCT, POS])
+    kept = ((flags[:, 0] == 0) & (flags[:, 1] == 0) & ~np.isin(flags[:, 2], [DET, PRON, NUM])).tolist()
+    nouns = (flags[:, 2] == NOUN).tolist()
+    names = doc.to_array([LEMMA, ORTH])  # string hashes, looked up only for the words kept
+    strings = doc.vocab.strings
     phrases = []
     n = max(1, len(doc))
-    for chunk in doc.noun_chunks:
-        tokens = [t for t in chunk if not (t.is_stop or t.is_punct or t.pos_ in ("DET", "PRON", "NUM"))]
-        if not tokens:
+    for start, end in bounds:
+        words = [strings[int(names[i, 0])].lower() if nouns[i] else strings[int(names[i, 1])]
+                 for i in range(start, end) if kept[i]]
+        if not words:
             continue
-        phrase = " ".join(t.lemma_.lower() if t.pos_ == "NOUN" else t.text for t in tokens)
+        phrase = " ".join(words)
         if len(phrase) >= 3:
-            phrases.append((phrase, len(tokens), chunk.start / n))
+            phrases.append((phrase, len(words), start / n))
     return phrases
 
 

@@ -308,6 +308,11 @@ def parse(texts: Sequence[str]) -> list[Doc]:
     return docs
 
 
+def parsed_text(doc: Doc) -> str:
+    """doc.text, without rebuilding it from every token when parse() kept it."""
+    return doc.user_data.get(PARSED_TEXT) or doc.text
+
+
 def original_text(doc: Doc) -> str:
     """The text a doc was parsed from, before case normalisation."""
     return doc.user_data.get(ORIGINAL_TEXT) or doc.text

@@ -47,6 +47,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol
 
+from newsflow.tasks.nlp import parsed_text
+
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span, Token
 
@@ -928,7 +930,7 @@ def _is_title(span: Span, article: _Article) -> bool:
 
 def extract_quotes(doc: Doc, entities: Sequence[EntityMention]) -> list[dict[str, Any]]:
     """Direct quotes with their speakers (see the module's docstring for the rules)."""
-    text = doc.text
+    text = parsed_text(doc)
     spans = find_quoted_spans(text)
     ranges = _token_ranges(doc, text, spans)
     quote_of_token = [-1] * len(doc)
