@@ -102,14 +102,17 @@ def test_wait_hook_can_abandon_a_map(pool: WorkerPool) -> None:
     assert _kinds(pool.map(behave, ["a"], "extract")) == ["A"]  # busy workers were replaced
 
 
+class CountingSource:
+    """Stands in for the consumer: counts keep-alive polls."""
+
+    kept_alive = 0
+
+    def keep_alive(self) -> None:
+        self.kept_alive += 1
+
+
 def test_a_stop_request_abandons_the_batch_and_keep_alive_is_paced() -> None:
     from newsflow.supervision import RunGuard, StopRequested
-
-    class CountingSource:
-        kept_alive = 0
-
-        def keep_alive(self) -> None:
-            self.kept_alive += 1
 
     source = CountingSource()
     guard = RunGuard(source)  # type: ignore[arg-type]
@@ -138,12 +141,6 @@ def test_only_the_consumers_thread_keeps_the_consumer_alive() -> None:
     import threading
 
     from newsflow.supervision import RunGuard, StopRequested
-
-    class CountingSource:
-        kept_alive = 0
-
-        def keep_alive(self) -> None:
-            self.kept_alive += 1
 
     source = CountingSource()
     guard = RunGuard(source)  # type: ignore[arg-type]
