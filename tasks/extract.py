@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import inspect
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -13,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from newsflow.tasks.dates import extract_dates  # date mentions live with their resolver
 from newsflow.tasks.entities import Mention, extract_entities
 from newsflow.tasks.entities import canonicalise_entities as canonicalise_entities  # re-exported
+from newsflow.tasks.pinned import source_sha256
 from newsflow.tasks.quotes import extract_quotes
 
 if TYPE_CHECKING:
@@ -147,8 +146,7 @@ def _english_noun_chunks() -> Any:
     """spaCy's English noun-chunk iterator if its source is the one read for noun_chunk_bounds."""
     from spacy.lang.en.syntax_iterators import noun_chunks
 
-    source = inspect.getsource(noun_chunks).encode()
-    return noun_chunks if hashlib.sha256(source).hexdigest() == NOUN_CHUNKS_READ_FROM else None
+    return noun_chunks if source_sha256(noun_chunks) == NOUN_CHUNKS_READ_FROM else None
 
 
 def noun_chunk_bounds(doc: Doc) -> list[tuple[int, int]]:

@@ -14,13 +14,13 @@ as it comes."""
 
 from __future__ import annotations
 
-import hashlib
-import inspect
 from array import array
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
+
+from newsflow.tasks.pinned import source_sha256
 
 # sha256 of the source of py3langid 0.4.0's visit_counts, LanguageIdentifier._raw_score and
 # LanguageIdentifier._sparse_score, joined by newlines.
@@ -31,7 +31,7 @@ def _source_fingerprint() -> str:
     from py3langid import langid
 
     functions = (langid.visit_counts, langid.LanguageIdentifier._raw_score, langid.LanguageIdentifier._sparse_score)
-    return hashlib.sha256("\n".join(inspect.getsource(f) for f in functions).encode()).hexdigest()
+    return source_sha256(*functions)
 
 
 @lru_cache(maxsize=1)

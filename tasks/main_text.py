@@ -30,14 +30,14 @@ was read off (`replica_is_current`), trafilatura's own functions run instead."""
 
 from __future__ import annotations
 
-import hashlib
-import inspect
 import logging
 import re
 import sys
 from copy import copy
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
+
+from newsflow.tasks.pinned import source_sha256
 
 if TYPE_CHECKING:
     from lxml.etree import _Element
@@ -89,8 +89,7 @@ def _source_fingerprint() -> str:
 
     names = ("core", "baseline", "utils", "xpaths", "settings")
     # sys.modules: trafilatura's package namespace has functions named like some of its modules.
-    sources = [inspect.getsource(sys.modules[f"trafilatura.{name}"]) for name in names]
-    return hashlib.sha256("\n".join(sources).encode()).hexdigest()
+    return source_sha256(*(sys.modules[f"trafilatura.{name}"] for name in names))
 
 
 @lru_cache(maxsize=1)
