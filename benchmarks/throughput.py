@@ -119,26 +119,26 @@ def ingest_peak_rss(bootstrap: str, values: list[bytes], topic: str, batch: int)
         return peak, time.monotonic() - started
 
 
+def _is_pool_worker(pid: int, fields: list[str]) -> bool:
+    """Whether a process is one of this process's worker processes (the pool), not the broker
+    or Prefect's server."""
+    if int(fields[1]) != os.getpid():
+        return False
+    try:
+        return b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False  # exited meanwhile
+
+
 def pool_workers() -> list[int]:
-    """Pids of this process's worker processes (the pool), not the broker or Prefect's server."""
-    pids = []
-    for pid, fields in proc_stats():
-        if int(fields[1]) != os.getpid():
-            continue
-        try:
-            if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes():
-                pids.append(pid)
-        except OSError:
-            continue  # exited meanwhile
-    return pids
+    """Pids of this process's worker processes."""
+    return [pid for pid, fields in proc_stats() if _is_pool_worker(pid, fields)]
 
 
 def worker_cpu_seconds() -> float:
-    """CPU seconds (user + system) used so far by this process's worker processes (the pool)."""
-    ticks, workers = 0, set(pool_workers())
-    for pid, fields in proc_stats():
-        if pid in workers:
-            ticks += int(fields[11]) + int(fields[12])
+    """CPU seconds (user + system) used so far by this process's worker processes, in one walk
+    of /proc (it runs between the stages of the passes it measures)."""
+    ticks = sum(int(fields[11]) + int(fields[12]) for pid, fields in proc_stats() if _is_pool_worker(pid, fields))
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
