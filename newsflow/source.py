@@ -197,6 +197,9 @@ class KafkaSource:
         # Each partition's next offset to read, as far as this consumer set or read it (see
         # Batch.read_from); absent where auto_offset_reset decides.
         self._next: dict[tuple[str, int], int] = {}
+        # The group's committed offset of each assigned partition, as this consumer last looked it
+        # up or committed it (only the partition's owner commits it): lag() needs no request.
+        self._committed: dict[tuple[str, int], int | None] = {}
         self._consumer = KafkaConsumer(
             group_id=settings.group_id,
             client_id=client_id,
@@ -236,6 +239,7 @@ class KafkaSource:
         for tp in partitions:
             self._next.pop((tp.topic, tp.partition), None)
             committed = self._consumer.committed(tp)
+            self._committed[(tp.topic, tp.partition)] = committed
             if committed is not None:
                 self._seek(tp, committed)
                 continue
@@ -384,6 +388,7 @@ class KafkaSource:
         except (CommitFailedError, RebalanceInProgressError) as exc:
             log.warning("%s: %s", refused, exc)
             return False
+        self._committed.update(offsets)
         return True
 
     def caught_up(self) -> bool:
@@ -405,18 +410,30 @@ class KafkaSource:
 
     def lag(self) -> dict[tuple[str, int], int]:
         """Consumer lag of the assigned partitions, as `kafka-consumer-groups --describe` shows it:
-        records between the group's committed offset and the partition's end."""
+        records between the group's committed offset and the partition's end.
+
+        The end is the high watermark of the partition's last fetch response, so reading the lag
+        after every batch sends no request: a ListOffsets request waits on the partition leader's
+        connection behind the fetch in flight there (up to fetch_max_wait_ms, 500 ms), and the
+        batch loop, which reads the lag between the stages of the next batch, held that batch up
+        by as long (docs/speed.md). Only a partition that no fetch has answered yet is asked for."""
         assignment = list(self._consumer.assignment())
         if not assignment:
             return {}
-        ends = self._consumer.end_offsets(assignment)
+        ends = {tp: self._consumer.highwater(tp) for tp in assignment}
+        unknown = [tp for tp, end in ends.items() if end is None]
+        if unknown:
+            ends.update(self._consumer.end_offsets(unknown))
         behind = {}
         for tp in assignment:
-            committed = self._consumer.committed(tp) or 0
+            key = (tp.topic, tp.partition)
+            if key not in self._committed:
+                self._committed[key] = self._consumer.committed(tp)
+            committed = self._committed[key] or 0
             # Never below what this consumer has already read: the embedded Tansu (0.6) reports
             # low end offsets, so there the lag counts only records read but not yet committed.
-            end = max(ends.get(tp, 0), self._consumer.position(tp) or 0)
-            behind[(tp.topic, tp.partition)] = max(0, end - committed)
+            end = max(ends.get(tp) or 0, self._consumer.position(tp) or 0)
+            behind[key] = max(0, end - committed)
         return behind
 
     def owns_all_partitions(self) -> bool:

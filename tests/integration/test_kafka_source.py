@@ -1,0 +1,50 @@
+"""KafkaSource against the embedded broker: the consumer lag it reports after each batch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from newsflow.config import BatchLimits, KafkaSettings
+from newsflow.source import KafkaSource
+from tests.integration.kafka_helpers import produce
+
+
+def _first_batch(source: KafkaSource, limits: BatchLimits) -> Any:
+    for _ in range(60):  # the group join takes a few polls
+        batch = source.poll_batch(limits)
+        if batch.records:
+            return batch
+    raise AssertionError("no records within 60 polls")
+
+
+def test_lag_after_each_batch_comes_from_the_fetches_without_a_request(
+    broker: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch loop reads the lag after every landed batch, between the next batch's stages. A
+    ListOffsets request waits behind the fetch in flight on the same connection (up to 500 ms),
+    so the lag must come from what the fetches already said, and still count right."""
+    topic = "source.lag"
+    ends = produce(broker, topic, [b'{"n": %d}' % i for i in range(12)], partitions=2)
+    settings = KafkaSettings(bootstrap_servers=broker, topic=topic, group_id="lag-test")
+    source = KafkaSource(settings)
+    try:
+        limits = BatchLimits(max_records=5, max_wait_s=2.0)
+        first = _first_batch(source, limits)
+        assert source.commit(first)
+        read = len(first)
+        while read < 12:  # the rest, read but not committed (a batch in flight)
+            read += len(source.poll_batch(limits))
+        committed = first.next_offsets()
+
+        def no_request(*args: Any, **kwargs: Any) -> Any:
+            raise AssertionError("lag() asked the broker")
+
+        monkeypatch.setattr(source._consumer, "end_offsets", no_request)
+        monkeypatch.setattr(source._consumer, "committed", no_request)
+        lag = source.lag()
+        assert lag == {tp: end - committed.get(tp, 0) for tp, end in ends.items()}
+        assert sum(lag.values()) == 12 - len(first)
+    finally:
+        source.close()
