@@ -124,3 +124,64 @@ def test_a_gx_without_the_memoised_property_validates_as_shipped(caplog) -> None
     assert _memoise_configurations(Shipped) is True
     item = Shipped()
     assert item.configuration is not item.configuration  # outside the block: as shipped
+
+
+def test_plain_ids_are_the_ids_gx_computes(validator) -> None:  # type: ignore[no-untyped-def]
+    """IDDict ids skip GX's JSON conversion only for values it would give back unchanged: every
+    id is the one GX as shipped computes, plain or not."""
+    import datetime as dt
+    import enum
+    import json
+
+    import numpy as np
+    from great_expectations.core import id_dict
+    from great_expectations.util import convert_to_json_serializable
+
+    class Colour(enum.Enum):
+        RED = "red"
+
+    patched = id_dict.convert_to_json_serializable
+    assert getattr(patched, "plain_json_first", False)  # installed by the validator
+    samples = [
+        {"column": "language", "row_condition": None, "condition_parser": None, "batch_id": "b-1"},
+        {"value_set": ["en", "de"], "mostly": None, "parse_strings_as_datetimes": False, "n": 3},
+        {"column_list": ("a", "b"), "nested": {"inner": [None, True, 1, "x"]}, "empty": {}},
+        id_dict.IDDict({"column": "x", "batch_id": None}),
+        {"min_value": 0.5, "max_value": float("nan")},  # floats: GX's conversion
+        {"n": np.int64(3), "when": dt.date(2026, 1, 1), "colour": Colour.RED},
+        {"values": {"b", "a"}, "ok": None},  # a set: GX's conversion
+        {1: "numeric key", "other": None},  # GX turns the key into a string
+    ]
+    for sample in samples:
+        expected = json.dumps(convert_to_json_serializable(dict(sample)), sort_keys=True)
+        assert json.dumps(patched(dict(sample)), sort_keys=True) == expected
+    for sample in samples[:4]:
+        assert patched(sample) is sample  # plain: not converted at all
+    # And through to_id itself, against the shipped conversion.
+    for sample in samples:
+        plain_id = id_dict.IDDict(sample).to_id()
+        id_dict.convert_to_json_serializable = convert_to_json_serializable
+        try:
+            assert id_dict.IDDict(sample).to_id() == plain_id
+        finally:
+            id_dict.convert_to_json_serializable = patched
+
+
+def test_a_gx_with_another_to_id_keeps_its_own_ids(caplog) -> None:  # type: ignore[no-untyped-def]
+    """A GX upgrade that changes IDDict.to_id gets its conversion as shipped, with a warning."""
+    import types
+
+    from newsflow.tasks.validate import _plain_json_ids
+
+    def convert(data: object) -> object:
+        return data
+
+    class IDDict(dict):  # type: ignore[type-arg]
+        def to_id(self) -> str:
+            return "a different to_id"
+
+    module = types.SimpleNamespace(convert_to_json_serializable=convert, IDDict=IDDict)
+    with caplog.at_level("WARNING", logger="newsflow.tasks.validate"):
+        assert _plain_json_ids(module) is False
+    assert module.convert_to_json_serializable is convert
+    assert "computed as shipped" in caplog.text
