@@ -537,9 +537,10 @@ def canonicalise_entities(
 ) -> list[Mention]:
     """Give every mention one name for the thing it refers to within the article.
 
-    People: a surname or titled name maps to the fullest name in the article ending the same way
-    ("Biden", "President Joe Biden" -> "Joe Biden"). Places: aliases map to the gazetteer name
-    ("U.S.", "the United States" -> "United States"). Types: a mention tagged ORG that names a
+    People: a surname or titled name maps to the full name in the article ending the same way
+    that is written most often, then the longest ("Biden", "President Joe Biden" -> "Joe Biden"),
+    whichever label the model gave it. Places: aliases map to the gazetteer name ("U.S.", "the
+    United States" -> "United States"). Types: a mention tagged ORG that names a
     known place becomes GPE/LOC (the small model tags Crimea ORG) unless it looks like an acronym
     or, in a sports report, a team; one that is a known person's surname becomes PERSON. Each
     canonical entity then takes the majority type of its confident mentions (all mentions when
@@ -547,7 +548,10 @@ def canonicalise_entities(
     """
     sure = confident or [False] * len(raw)
     persons = [_person_tokens(t) for t, label, _, _ in raw if label == "PERSON"]
-    full_names = sorted({" ".join(p) for p in persons if len(p) >= 2}, key=len, reverse=True)
+    # A partial name takes the full name written most often that ends with it, then the longest:
+    # a headline the model tagged as one name ("Black Lawmakers Rip Donald Trump") is written once.
+    written = Counter(" ".join(p) for p in persons if len(p) >= 2)
+    full_names = sorted(written, key=lambda name: (written[name], len(name)), reverse=True)
 
     def person_name(text: str) -> str | None:
         tokens = _person_tokens(text)
@@ -562,7 +566,9 @@ def canonicalise_entities(
 
     mentions: list[Mention] = []
     firm: list[bool] = []
-    surnames = {name.split()[-1]: name for name in full_names}
+    surnames: dict[str, str] = {}
+    for name in full_names:  # the name person_name() picks for a surname
+        surnames.setdefault(name.split()[-1], name)
     for (text, label, start, end), is_sure in zip(raw, sure, strict=True):
         # A title keeps its article ("The Crying Game"); other names lose it.
         clean = text.strip(" \"“”'‘’") if label == "WORK_OF_ART" else _strip_article(text)

@@ -96,6 +96,27 @@ def test_unconfident_mentions_follow_the_majority_of_all_when_none_is_confident(
     assert [m.type for m in canonicalise_entities(raw)] == ["PERSON"] * 3
 
 
+def test_a_surname_tagged_org_names_the_person_a_surname_tagged_person_names() -> None:
+    """Two people share a surname: the bare surname maps to one of them whichever label the
+    model gave it (it had mapped ORG-tagged ones to the other, and a quote's "she" then took the
+    husband's pronouns for the wife's)."""
+    raw = [("Keith Lamont Scott", "PERSON", 0, 18), ("Scott", "ORG", 30, 35), ("Scott", "PERSON", 50, 55),
+           ("Rakeyia Scott", "PERSON", 70, 83)]
+    mentions = canonicalise_entities(raw)
+    assert [m.type for m in mentions] == ["PERSON"] * 4
+    assert mentions[1].canonical == mentions[2].canonical == "Keith Lamont Scott"
+    assert mentions[3].canonical == "Rakeyia Scott"
+
+
+def test_a_surname_names_the_full_name_written_most_often() -> None:
+    """A headline the model tagged as one name is longer than the person's name but written once."""
+    raw = [("Black Lawmakers Rip Donald Trump", "PERSON", 0, 32), ("Donald Trump", "PERSON", 40, 52),
+           ("Trump", "PERSON", 60, 65), ("Donald Trump", "PERSON", 70, 82), ("Trump", "ORG", 90, 95)]
+    mentions = canonicalise_entities(raw)
+    assert [m.canonical for m in mentions[1:]] == ["Donald Trump"] * 4
+    assert mentions[0].canonical == "Black Lawmakers Rip Donald Trump"
+
+
 def test_acronym_organisation_is_not_turned_into_a_place() -> None:
     # "USA" names a country, but a short all-capitals ORG is an acronym of an organisation here.
     (mention,) = canonicalise_entities([("USA", "ORG", 0, 3)])
