@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from newsflow import PACKAGE_DIR
+from newsflow.tasks.pinned import source_sha256
 
 if TYPE_CHECKING:
     from great_expectations.datasource.fluent.interfaces import Batch
@@ -142,7 +143,6 @@ def _plain_json_ids(id_dict_module: Any = None) -> bool:
     goes through GX's conversion as before."""
     if id_dict_module is None:
         from great_expectations.core import id_dict as id_dict_module
-    from newsflow.tasks.pinned import source_sha256
 
     convert = id_dict_module.convert_to_json_serializable
     if getattr(convert, "plain_json_first", False):
