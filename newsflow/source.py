@@ -174,10 +174,11 @@ class MemorySource:
         pass
 
 
-# With records in hand, a poll that finds nothing new within this long means the backlog is
-# drained and the batch ships: waiting out the rest of the batch's time only delayed a stream's
-# rows (by up to NEWSFLOW_BATCH_WAIT_S), while a backlog's records are already fetched ahead and
-# come back at once.
+# With records in hand, the batch ships as soon as the consumer has read every assigned partition
+# up to the high watermark of its last fetch (the end of the log, as the broker last reported it):
+# waiting for more only delays a stream's rows. Where a partition's high watermark is not known
+# yet, a poll that finds nothing new within this long means the backlog is drained; a backlog's
+# records are fetched ahead and come back at once.
 DRAINED_POLL_MS = 100
 
 
@@ -338,9 +339,23 @@ class KafkaSource:
                         )
                     )
                     size += len(rec.value or b"")
+            if self._read_to_high_watermark():
+                break
         batch.records.sort(key=lambda r: (r.topic, r.partition, r.offset))
         self._next.update(batch.next_offsets())
         return batch
+
+    def _read_to_high_watermark(self) -> bool:
+        """True when every assigned partition that is being read has been read up to the high
+        watermark of its last fetch response. No request: both figures are the consumer's own."""
+        reading = self._consumer.assignment() - self._consumer.paused()
+        if not reading:
+            return False
+        for tp in reading:
+            end = self._consumer.highwater(tp)
+            if end is None or self._consumer.position(tp) < end:
+                return False
+        return True
 
     def _skip_unreadable(self, exc: Exception) -> RawRecord:
         """The record kafka-python could not read (poll raised CorruptRecordError: a failed CRC,

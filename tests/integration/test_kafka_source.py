@@ -48,3 +48,38 @@ def test_lag_after_each_batch_comes_from_the_fetches_without_a_request(
         assert sum(lag.values()) == 12 - len(first)
     finally:
         source.close()
+
+
+def test_a_batch_ships_once_the_log_is_read_to_its_end(broker: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stream's event must not wait for an empty poll after it: once every partition is read to
+    the high watermark its last fetch reported, the batch ships. Records produced into a topic
+    that has been read come back in batches whose last poll returned records."""
+    topic = "source.drained"
+    produce(broker, topic, [b'{"n": %d}' % i for i in range(6)], partitions=2)
+    settings = KafkaSettings(bootstrap_servers=broker, topic=topic, group_id="drained-test")
+    source = KafkaSource(settings)
+    try:
+        limits = BatchLimits(max_records=100, max_wait_s=5.0)
+        read = len(_first_batch(source, limits))
+        while read < 6:
+            read += len(source.poll_batch(limits))
+        returned: list[int] = []  # records returned by each consumer poll
+        real_poll = source._consumer.poll
+
+        def counting_poll(*args: Any, **kwargs: Any) -> Any:
+            polled = real_poll(*args, **kwargs)
+            returned.append(sum(len(records) for records in polled.values()))
+            return polled
+
+        monkeypatch.setattr(source._consumer, "poll", counting_poll)
+        produce(broker, topic, [b'{"n": %d}' % i for i in range(6, 9)], partitions=2)
+        batches = []
+        while sum(len(b) for b in batches) < 3:
+            returned.clear()
+            batch = source.poll_batch(limits)
+            if batch.records:
+                batches.append(batch)
+                assert returned[-1] > 0, f"the batch waited for an empty poll: {returned}"
+        assert sorted(r.offset for b in batches for r in b.records) == [3, 3, 4]
+    finally:
+        source.close()
