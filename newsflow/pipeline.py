@@ -19,7 +19,7 @@ from newsflow.source import Batch
 from newsflow.tasks.clean import REDELIVERY, CleanArticle, clean_batch
 from newsflow.tasks.dedup import DedupIndex
 from newsflow.tasks.enrich import Enrichment, enrich_texts
-from newsflow.tasks.extract import Extraction, extract_texts
+from newsflow.tasks.extract import Extraction, extract_in_workers
 from newsflow.tasks.nlp import MAX_ANALYSED_CHARS
 from newsflow.tasks.workers import RecordFailure, map_in_workers
 
@@ -83,7 +83,7 @@ def extract_stage(articles: list[CleanArticle], workers: int = 0) -> Analysis:
     for i in positions:
         published_at = articles[i].published_at
         items.append((articles[i].body or "", published_at.date() if published_at else None))
-    extractions, failed = _split(positions, map_in_workers(extract_texts, items, workers, "extract"))
+    extractions, failed = _split(positions, extract_in_workers(items, workers))
     return Analysis(extractions=extractions, failures=failures | failed)
 
 

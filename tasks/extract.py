@@ -6,13 +6,14 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from newsflow.tasks.dates import extract_dates  # date mentions live with their resolver
 from newsflow.tasks.entities import Mention, extract_entities
 from newsflow.tasks.entities import canonicalise_entities as canonicalise_entities  # re-exported
 from newsflow.tasks.pinned import source_sha256
 from newsflow.tasks.quotes import extract_quotes
+from newsflow.tasks.workers import RecordFailure, map_in_workers
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span
@@ -231,3 +232,68 @@ def extract_texts(items: list[tuple[str, dt.date | None]]) -> list[Extraction]:
 
     docs = parse([text for text, _ in items])
     return [extract_article(doc, published) for doc, (_, published) in zip(docs, items, strict=True)]
+
+
+# ---------------------------------------------------------------- one long article, several workers
+
+# A text is spread over the workers only when it is cut into at most this many pieces per worker:
+# spreading is for the ordinary long article of a thin batch (a stream's one event), not a way
+# round the per-record CPU budget, which each piece gets afresh.
+SPREAD_PIECES_PER_WORKER = 2
+
+
+def parse_pieces(items: list[tuple[str, int]]) -> list[bytes]:
+    """(text, k): the k-th of the pieces parse() cuts the text into, parsed and serialised (without
+    the tensor, which nothing downstream reads): a unit of work for one worker when the pieces of
+    one article are parsed by several."""
+    from newsflow.tasks.nlp import load_nlp, pieces, prepare
+
+    return [load_nlp()(pieces(prepare([text])[0])[k]).to_bytes(exclude=["tensor", "user_data"])
+            for text, k in items]
+
+
+def extract_parsed(items: list[tuple[str, dt.date | None, list[bytes] | None]]) -> list[Extraction]:
+    """extract_texts for (text, publication date, its pieces as parse_pieces gave them): the pieces
+    are joined into the Doc that parse() makes of the text; a text without pieces is parsed here."""
+    from spacy.tokens import Doc
+
+    from newsflow.tasks.nlp import joined, load_nlp, parse, prepare
+
+    vocab = load_nlp().vocab
+    out = []
+    for text, published, parsed in items:
+        if parsed is None:
+            doc = parse([text])[0]
+        else:
+            doc = joined([Doc(vocab).from_bytes(b) for b in parsed], text, prepare([text])[0])
+        out.append(extract_article(doc, published))
+    return out
+
+
+def extract_in_workers(items: list[tuple[str, dt.date | None]], workers: int) -> list[Extraction | RecordFailure]:
+    """extract_texts over the worker processes, each item isolated (tasks.workers.map_in_workers).
+
+    A batch with fewer texts than workers would leave workers idle while one long text is parsed:
+    its long texts' pieces are then parsed by all the workers at once and joined (the same Doc, so
+    the same extraction; tests/integration/test_extract_spread.py), and only then extracted. A
+    piece that fails fails its article, with the piece's reason."""
+    from newsflow.tasks.nlp import pieces
+
+    counts = [len(pieces(text)) for text, _ in items]
+    spread = [1 < n <= SPREAD_PIECES_PER_WORKER * workers for n in counts]
+    if workers < 2 or len(items) >= workers or not any(spread):
+        return map_in_workers(extract_texts, items, workers, "extract")
+    jobs = [(text, k) for (text, _), n, s in zip(items, counts, spread, strict=True) if s for k in range(n)]
+    pieces_parsed: list[bytes | RecordFailure] = map_in_workers(parse_pieces, jobs, workers, "extract")
+    parsed = iter(pieces_parsed)
+    results: list[Extraction | RecordFailure | None] = []
+    second: list[tuple[str, dt.date | None, list[bytes] | None]] = []
+    for (text, published), n, s in zip(items, counts, spread, strict=True):
+        parts = [next(parsed) for _ in range(n)] if s else None
+        failed = next((p for p in parts or [] if isinstance(p, RecordFailure)), None)
+        results.append(failed)
+        if failed is None:
+            second.append((text, published, cast(list[bytes], parts)))
+    extractions: list[Extraction | RecordFailure] = map_in_workers(extract_parsed, second, workers, "extract")
+    extracted = iter(extractions)
+    return [result if result is not None else next(extracted) for result in results]

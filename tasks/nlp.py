@@ -260,31 +260,40 @@ def normalise_case(
     return recased if len(recased) == len(text) else text  # a case change altered a length
 
 
-# Longer texts are parsed in pieces of about this size, cut at paragraph or line breaks (else at a
-# space) and joined back into one Doc: the parser's temporary memory grows with the length of what
-# it is given (measured: a worker peaks at 0.5 GB for 50,000 characters parsed at once, 1.0 GB for
-# 200,000 and 1.9 GB for 500,000), so pieces keep a long article within the worker's memory cap.
-PIECE_CHARS = 100_000
+# Longer texts are parsed in pieces of about equal size, none over this, cut at paragraph or line
+# breaks (else at a space) and joined back into one Doc. The pieces of one long article can be
+# parsed by several worker processes at once (newsflow.pipeline.extract_stage), so a stream's long
+# article does not hold its batch up for the whole parse; and the parser's temporary memory, which
+# grows with the length of what it is given (a worker peaks at 0.5 GB for 50,000 characters parsed
+# at once), stays small. A line break already ends a sentence here (_line_break_sentences), so a
+# cut there changes only what the tagger and NER see of the few tokens beside it.
+PIECE_CHARS = 8_000
+CUT_AFTER = ("\n\n", "\n", ". ", " ")
 
 
 def pieces(text: str, size: int = PIECE_CHARS) -> list[str]:
-    """Consecutive pieces of `text`, each at most about `size` characters, that join back to it
-    exactly; each cut follows a paragraph break, a line break or a space when there is one."""
-    out: list[str] = []
-    start = 0
-    while len(text) - start > size:
-        window = text[start : start + size]
-        cut = -1
-        for separator in ("\n\n", "\n", ". ", " "):
-            cut = window.rfind(separator, size // 2)
-            if cut > 0:
-                cut += len(separator)
+    """`text` in as few pieces as keep each under about `size` characters, of about equal length,
+    that join back to it exactly; each cut follows a paragraph break, a line break or a space
+    near the even split when there is one. Always the same pieces for the same text."""
+    count = -(-len(text) // size)
+    if count <= 1:
+        return [text]
+    length = len(text) / count
+    cuts = [0]
+    for k in range(1, count):
+        ideal = round(k * length)
+        low, high = max(cuts[-1] + 1, ideal - int(length) // 4), ideal + int(length) // 4
+        cut = ideal
+        for separator in CUT_AFTER:
+            before = text.rfind(separator, low, ideal + len(separator))
+            after = text.find(separator, ideal, high)
+            found = [c + len(separator) for c in (before, after) if c >= 0]
+            if found:
+                cut = min(found, key=lambda c: abs(c - ideal))
                 break
-        cut = cut if cut > 0 else size
-        out.append(text[start : start + cut])
-        start += cut
-    out.append(text[start:])
-    return out
+        cuts.append(cut)
+    cuts.append(len(text))
+    return [text[a:b] for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
 
 
 def parse(texts: Sequence[str]) -> list[Doc]:
@@ -293,19 +302,30 @@ def parse(texts: Sequence[str]) -> list[Doc]:
     it came in under user_data[ORIGINAL_TEXT]; every doc keeps its text under
     user_data[PARSED_TEXT]. A text longer than PIECE_CHARS is parsed in pieces, joined into one
     Doc with the same text."""
+    prepared = prepare(texts)
+    split = [pieces(text) for text in prepared]
+    parsed = iter(load_nlp().pipe([piece for parts in split for piece in parts], batch_size=BATCH_SIZE))
+    return [joined([next(parsed) for _ in parts], original, text)
+            for original, text, parts in zip(texts, prepared, split, strict=True)]
+
+
+def prepare(texts: Sequence[str]) -> list[str]:
+    """The texts as the model reads them: all-caps lines in normal case (normalise_case)."""
     from newsflow.tasks.entities import multiword_places, proper_common_words
 
     proper, phrases = proper_common_words(), multiword_places()
-    prepared = [normalise_case(t, proper, phrases) for t in texts]
-    if all(len(text) <= PIECE_CHARS for text in prepared):
-        docs = list(load_nlp().pipe(prepared, batch_size=BATCH_SIZE))
-    else:
-        docs = [_parse_long(text) if len(text) > PIECE_CHARS else load_nlp()(text) for text in prepared]
-    for doc, original, text in zip(docs, texts, prepared, strict=True):
-        doc.user_data[PARSED_TEXT] = text
-        if text is not original:
-            doc.user_data[ORIGINAL_TEXT] = original
-    return docs
+    return [normalise_case(t, proper, phrases) for t in texts]
+
+
+def joined(docs: list[Doc], original: str, text: str) -> Doc:
+    """The Doc of `text` (its pieces' docs, in order, joined), knowing its text as it came in."""
+    from spacy.tokens import Doc
+
+    doc = docs[0] if len(docs) == 1 else Doc.from_docs(docs, ensure_whitespace=False)
+    doc.user_data[PARSED_TEXT] = text
+    if text is not original:
+        doc.user_data[ORIGINAL_TEXT] = original
+    return doc
 
 
 def parsed_text(doc: Doc) -> str:
@@ -316,13 +336,6 @@ def parsed_text(doc: Doc) -> str:
 def original_text(doc: Doc) -> str:
     """The text a doc was parsed from, before case normalisation."""
     return doc.user_data.get(ORIGINAL_TEXT) or doc.text
-
-
-def _parse_long(text: str) -> Doc:
-    from spacy.tokens import Doc
-
-    docs = list(load_nlp().pipe(pieces(text), batch_size=1))
-    return Doc.from_docs(docs, ensure_whitespace=False)
 
 
 def count_tokens(texts: list[str]) -> list[int]:
