@@ -46,8 +46,9 @@ def ingest_env(prefect_api: str, batch_wait_s: float, **extra: str) -> dict[str,
 def assert_accounted(output: str | Path, expected: dict[tuple[str, int], int], total: int) -> None:
     """Every produced offset landed in exactly one place, and no article id landed twice."""
     result = account(output)
-    assert result.doubled() == []
-    assert result.missing(expected) == []
+    doubled, missing = result.doubled(), result.missing(expected)
+    assert doubled == [], f"landed twice: {doubled}"
+    assert missing == [], f"landed nowhere: {missing}"
     assert len(result.all_offsets) == total
     ids = read_table(output, "articles", columns=["article_id"])["article_id"].to_pylist()
     assert len(ids) == len(set(ids)), "an article id landed twice"
