@@ -249,6 +249,10 @@ class KafkaSource:
                 log.warning("%s partition %d has no committed offset: resuming at %d, where the lake "
                             "stands", tp.topic, tp.partition, position)
                 self._seek(tp, position)
+            else:
+                # Said explicitly: a partition assigned to this consumer again keeps its fetch
+                # position, past a batch that was read but not landed before the rebalance.
+                self._consumer.seek_to_beginning(tp)
         self._consumer.resume(*partitions)
 
     def _seek(self, tp: Any, offset: int) -> None:

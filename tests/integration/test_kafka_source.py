@@ -83,3 +83,25 @@ def test_a_batch_ships_once_the_log_is_read_to_its_end(broker: str, monkeypatch:
         assert sorted(r.offset for b in batches for r in b.records) == [3, 3, 4]
     finally:
         source.close()
+
+
+def test_a_partition_given_back_with_nothing_committed_or_landed_is_read_from_its_start(broker: str) -> None:
+    """A batch read and not landed when the group rebalanced, its partition given back to the
+    same consumer: with no committed offset and nothing in the lake, the partition is read from
+    its start again. kafka-python keeps the fetch position of a partition assigned to it again,
+    which skipped the batch (seen in the three-consumer scale-out test on S3)."""
+    topic = "source.given.back"
+    produce(broker, topic, [b'{"n": %d}' % i for i in range(10)], partitions=1)
+    settings = KafkaSettings(bootstrap_servers=broker, topic=topic, group_id="given-back-test")
+    source = KafkaSource(settings, resume_at=lambda topic, partition: None)  # an empty lake
+    try:
+        limits = BatchLimits(max_records=5, max_wait_s=2.0)
+        first = _first_batch(source, limits)
+        assert [r.offset for r in first.records] == [0, 1, 2, 3, 4]
+        # The rebalance, as the consumer's listener sees it: the same partition assigned again.
+        source._assigned(source._consumer.assignment())
+        assert not source.is_current(first)  # the batch in hand is not landed
+        again = _first_batch(source, limits)
+        assert [r.offset for r in again.records] == [0, 1, 2, 3, 4]
+    finally:
+        source.close()
