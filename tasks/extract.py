@@ -293,7 +293,7 @@ def extract_in_workers(items: list[tuple[str, dt.date | None]], workers: int) ->
         failed = next((p for p in parts or [] if isinstance(p, RecordFailure)), None)
         results.append(failed)
         if failed is None:
-            second.append((text, published, cast(list[bytes], parts)))
+            second.append((text, published, cast("list[bytes] | None", parts)))  # no failure among them
     extractions: list[Extraction | RecordFailure] = map_in_workers(extract_parsed, second, workers, "extract")
     extracted = iter(extractions)
     return [result if result is not None else next(extracted) for result in results]

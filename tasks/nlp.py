@@ -262,7 +262,7 @@ def normalise_case(
 
 # Longer texts are parsed in pieces of about equal size, none over this, cut at paragraph or line
 # breaks (else at a space) and joined back into one Doc. The pieces of one long article can be
-# parsed by several worker processes at once (newsflow.pipeline.extract_stage), so a stream's long
+# parsed by several worker processes at once (tasks.extract.extract_in_workers), so a stream's long
 # article does not hold its batch up for the whole parse; and the parser's temporary memory, which
 # grows with the length of what it is given (a worker peaks at 0.5 GB for 50,000 characters parsed
 # at once), stays small. A line break already ends a sentence here (_line_break_sentences), so a
