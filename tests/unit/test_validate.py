@@ -103,6 +103,33 @@ def test_configurations_are_memoised_only_inside_the_block(validator) -> None:  
     assert expectation.configuration is not first and expectation.configuration == first
 
 
+def test_domain_objects_are_memoised_only_inside_the_block(validator) -> None:  # type: ignore[no-untyped-def]
+    """GX builds a new Expectation from a configuration on every to_domain_obj() as shipped;
+    inside configurations_memoised() one Expectation answers for each configuration object."""
+    from newsflow.tasks.validate import configurations_memoised
+
+    configuration = validator.suites["articles"].expectations[0].configuration
+    assert configuration.to_domain_obj() is not configuration.to_domain_obj()
+    with configurations_memoised():
+        first = configuration.to_domain_obj()
+        assert configuration.to_domain_obj() is first
+        other = validator.suites["articles"].expectations[1].configuration
+        assert other.to_domain_obj() is not first and other.to_domain_obj().configuration == other
+    assert configuration.to_domain_obj() is not first and configuration.to_domain_obj() == first
+
+
+def test_a_gx_without_to_domain_obj_validates_as_shipped(caplog) -> None:  # type: ignore[no-untyped-def]
+    """A GX upgrade that renames ExpectationConfiguration.to_domain_obj must not stop validation."""
+    from newsflow.tasks.validate import _memoise_domain_objects
+
+    class Changed:
+        pass
+
+    with caplog.at_level("WARNING", logger="newsflow.tasks.validate"):
+        assert _memoise_domain_objects(Changed) is False
+    assert "without the memo" in caplog.text and not hasattr(Changed, "to_domain_obj")
+
+
 def test_a_gx_without_the_memoised_property_validates_as_shipped(caplog) -> None:  # type: ignore[no-untyped-def]
     """A GX upgrade that drops or changes Expectation.configuration must not stop validation:
     the memo is skipped with a warning, and the class is left untouched."""
