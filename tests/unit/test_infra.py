@@ -30,6 +30,9 @@ def test_compose_services_and_settings_match_the_code() -> None:
     assert services["kafka"]["image"].startswith("apache/kafka:")
     assert services["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"  # KRaft
     assert "postgresql+asyncpg" in services["prefect-server"]["environment"]["PREFECT_API_DATABASE_CONNECTION_URL"]
+    from newsflow.prefect_api import SERVER_DEFAULTS  # the server writes task runs as the temporary API's does
+
+    assert SERVER_DEFAULTS.items() <= services["prefect-server"]["environment"].items()
     newsflow_services = [name for name, s in services.items() if "build" in s]
     assert set(newsflow_services) == {"replay-seeds", "serve"}
     parser = build_parser()
