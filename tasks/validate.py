@@ -118,10 +118,10 @@ def _memoise_domain_objects(configuration_class: type | None = None) -> bool:
     `configurations_memoised()`; False (and GX as shipped, with a warning) if it has no such method.
 
     GX builds the Expectation (a pydantic model, validated field by field) from its configuration
-    again for every metric an expectation depends on, about 5 times per expectation: an eighth
-    of a one-event batch's validation. The configurations a validation reads are copies GX makes
-    for it, given their batch_id before the first call and not changed afterwards; the memo holds
-    each, so an id is never reused within it."""
+    again for every metric an expectation depends on, about 5 times per expectation. Memoised, a
+    one-event batch's validation took 91 ms of CPU instead of 122 (docs/speed.md). The
+    configurations a validation reads are copies GX makes for it, given their batch_id before the
+    first call and not changed afterwards; the memo holds each, so an id is never reused within it."""
     if configuration_class is None:
         from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
