@@ -8,7 +8,7 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -75,6 +75,25 @@ def exception_message(info: dict[str, Any] | None) -> str | None:
 _memo = threading.local()
 
 
+def _memoised_per_object(build: Callable[[Any], Any], memo_name: str) -> Callable[[Any], Any]:
+    """build(obj), answered once per object from this thread's memo `memo_name` while
+    `configurations_memoised()` holds it, and computed on every call outside it. The memo holds
+    each object beside its value, so an id reused by a later object is never mistaken for it."""
+
+    def memoised(self: Any) -> Any:
+        memo = getattr(_memo, memo_name, None)
+        if memo is None:
+            return build(self)
+        held = memo.get(id(self))
+        if held is None or held[0] is not self:
+            held = memo[id(self)] = (self, build(self))
+        return held[1]
+
+    memoised.memoised = True  # type: ignore[attr-defined]
+    memoised.__doc__ = build.__doc__
+    return memoised
+
+
 def _memoise_configurations(expectation_class: type | None = None) -> bool:
     """Make GX's Expectation.configuration answer from a memo inside `configurations_memoised()`;
     False (and GX left as shipped, with a warning) if the installed GX has no such property.
@@ -99,16 +118,7 @@ def _memoise_configurations(expectation_class: type | None = None) -> bool:
     if getattr(build, "memoised", False):
         return True
 
-    def configuration(self: Any) -> Any:
-        memo = getattr(_memo, "configurations", None)
-        if memo is None:
-            return build(self)
-        held = memo.get(id(self))
-        if held is None or held[0] is not self:
-            held = memo[id(self)] = (self, build(self))
-        return held[1]
-
-    configuration.memoised = True  # type: ignore[attr-defined]
+    configuration = _memoised_per_object(build, "configurations")
     expectation_class.configuration = property(configuration, doc=shipped.__doc__)  # type: ignore[attr-defined]
     return True
 
@@ -134,18 +144,7 @@ def _memoise_domain_objects(configuration_class: type | None = None) -> bool:
     if getattr(build, "memoised", False):
         return True
 
-    def to_domain_obj(self: Any) -> Any:
-        memo = getattr(_memo, "domain_objects", None)
-        if memo is None:
-            return build(self)
-        held = memo.get(id(self))
-        if held is None or held[0] is not self:
-            held = memo[id(self)] = (self, build(self))
-        return held[1]
-
-    to_domain_obj.memoised = True  # type: ignore[attr-defined]
-    to_domain_obj.__doc__ = build.__doc__
-    configuration_class.to_domain_obj = to_domain_obj  # type: ignore[attr-defined]
+    configuration_class.to_domain_obj = _memoised_per_object(build, "domain_objects")  # type: ignore[attr-defined]
     return True
 
 
